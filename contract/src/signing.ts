@@ -1,0 +1,160 @@
+import {
+  CompactSign,
+  calculateJwkThumbprint,
+  compactVerify,
+  decodeProtectedHeader,
+  exportJWK,
+  exportPKCS8,
+  generateKeyPair,
+  importJWK,
+  importPKCS8,
+  errors as joseErrors,
+} from 'jose';
+import type { CryptoKey, JWK } from 'jose';
+import { canonicalJson, contentHash } from './canonical.js';
+import { SignedPayloadSchema } from './snapshot.js';
+import type { SignedPayload } from './snapshot.js';
+import type { AdminRejectCode } from './codes.js';
+
+/**
+ * Snapshots travel as compact JWS (RFC 7515) signed with Ed25519 (alg EdDSA). The proxy picks the
+ * verification key by `kid` from its own trusted set, never from anything the header carries (no
+ * `jwk`, `jku`, `x5u`), and checks `typ` so that no other JWS signed by the same key can pass as a
+ * snapshot (RFC 8725 §3.11).
+ */
+export const SNAPSHOT_JWS_TYP = 'portcullis-snapshot+jws';
+export const SNAPSHOT_JWS_ALG = 'EdDSA';
+
+/** Refuse before any parsing: a JWS bigger than this is not a snapshot we would ever send. */
+export const MAX_SIGNED_SNAPSHOT_BYTES = 16 * 1024 * 1024;
+
+export interface SigningKey {
+  readonly kid: string;
+  readonly privateKey: CryptoKey;
+  readonly publicJwk: JWK;
+}
+
+export type TrustedKeys = ReadonlyMap<string, CryptoKey>;
+
+export async function generateSigningKey(): Promise<SigningKey> {
+  const { privateKey, publicKey } = await generateKeyPair(SNAPSHOT_JWS_ALG, {
+    crv: 'Ed25519',
+    extractable: true,
+  });
+  return withPublicJwk(privateKey, await exportJWK(publicKey));
+}
+
+async function withPublicJwk(privateKey: CryptoKey, jwk: JWK): Promise<SigningKey> {
+  const pub: JWK = { kty: jwk.kty, crv: jwk.crv, x: jwk.x };
+  const kid = await calculateJwkThumbprint(pub);
+  return { kid, privateKey, publicJwk: { ...pub, kid, alg: SNAPSHOT_JWS_ALG, use: 'sig' } };
+}
+
+export async function exportSigningKeyPem(key: SigningKey): Promise<string> {
+  return exportPKCS8(key.privateKey);
+}
+
+export async function importSigningKeyPem(pem: string): Promise<SigningKey> {
+  const privateKey = await importPKCS8(pem, SNAPSHOT_JWS_ALG, { extractable: true });
+  const jwk = await exportJWK(privateKey);
+  return withPublicJwk(privateKey, { kty: jwk.kty, crv: jwk.crv, x: jwk.x });
+}
+
+/** The JWKS document a proxy is given to trust a controller (public half only). */
+export function trustedKeysDocument(...keys: readonly SigningKey[]): { keys: JWK[] } {
+  return { keys: keys.map((k) => k.publicJwk) };
+}
+
+/** Parses a trusted-keys JWKS document; only public Ed25519 keys with a kid are accepted. */
+export async function importTrustedKeys(doc: unknown): Promise<TrustedKeys> {
+  if (typeof doc !== 'object' || doc === null || !Array.isArray((doc as { keys?: unknown }).keys)) {
+    throw new TypeError('trusted keys: expected a JWKS document {"keys": [...]}');
+  }
+  const out = new Map<string, CryptoKey>();
+  for (const [i, k] of (doc as { keys: unknown[] }).keys.entries()) {
+    const jwk = k as JWK;
+    if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || typeof jwk.x !== 'string' || 'd' in jwk) {
+      throw new TypeError(`trusted keys: keys[${i}] must be a public Ed25519 JWK`);
+    }
+    const pub: JWK = { kty: 'OKP', crv: 'Ed25519', x: jwk.x };
+    const kid = jwk.kid ?? (await calculateJwkThumbprint(pub));
+    out.set(kid, (await importJWK(pub, SNAPSHOT_JWS_ALG)) as CryptoKey);
+  }
+  if (out.size === 0) throw new TypeError('trusted keys: the key set is empty');
+  return out;
+}
+
+/** Signs `{version, hash, snapshot}`; the hash is computed here so the two cannot disagree. */
+export async function signSnapshot(
+  key: SigningKey,
+  version: number,
+  snapshot: SignedPayload['snapshot'],
+): Promise<{ jws: string; hash: string }> {
+  const hash = contentHash(snapshot);
+  const payload = new TextEncoder().encode(canonicalJson({ version, hash, snapshot }));
+  const jws = await new CompactSign(payload)
+    .setProtectedHeader({ alg: SNAPSHOT_JWS_ALG, typ: SNAPSHOT_JWS_TYP, kid: key.kid })
+    .sign(key.privateKey);
+  return { jws, hash };
+}
+
+export type VerifyResult =
+  | { readonly ok: true; readonly payload: SignedPayload }
+  | { readonly ok: false; readonly code: AdminRejectCode; readonly message: string };
+
+const ALLOWED_HEADER_MEMBERS = new Set(['alg', 'typ', 'kid']);
+
+/**
+ * Verifies a signed snapshot completely: header shape, signature, payload schema and content hash.
+ * Whether its version is newer is the caller's state, so it is not checked here.
+ */
+export async function verifySignedSnapshot(jws: string, trusted: TrustedKeys): Promise<VerifyResult> {
+  if (jws.length > MAX_SIGNED_SNAPSHOT_BYTES) {
+    return { ok: false, code: 'PayloadTooLarge', message: 'signed snapshot too large' };
+  }
+  let header;
+  try {
+    header = decodeProtectedHeader(jws);
+  } catch {
+    return { ok: false, code: 'SignatureInvalid', message: 'not a compact JWS' };
+  }
+  for (const member of Object.keys(header)) {
+    if (!ALLOWED_HEADER_MEMBERS.has(member)) {
+      return { ok: false, code: 'SignatureInvalid', message: `header member "${member}" is not allowed` };
+    }
+  }
+  if (header.alg !== SNAPSHOT_JWS_ALG || header.typ !== SNAPSHOT_JWS_TYP || typeof header.kid !== 'string') {
+    return { ok: false, code: 'SignatureInvalid', message: 'header must be {alg: EdDSA, typ, kid}' };
+  }
+  const key = trusted.get(header.kid);
+  if (key === undefined) return { ok: false, code: 'SignatureInvalid', message: 'unknown signing key id' };
+
+  let payloadBytes: Uint8Array;
+  try {
+    ({ payload: payloadBytes } = await compactVerify(jws, key, { algorithms: [SNAPSHOT_JWS_ALG] }));
+  } catch (err) {
+    const message = err instanceof joseErrors.JOSEError ? err.code : 'verification failed';
+    return { ok: false, code: 'SignatureInvalid', message };
+  }
+
+  let raw: unknown;
+  try {
+    raw = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payloadBytes));
+  } catch {
+    return { ok: false, code: 'SchemaInvalid', message: 'payload is not UTF-8 JSON' };
+  }
+  const parsed = SignedPayloadSchema.safeParse(raw);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    const where = first === undefined ? '' : `${first.path.join('.')}: ${first.message}`;
+    return {
+      ok: false,
+      code: 'SchemaInvalid',
+      message: `payload does not match the snapshot schema (${where})`,
+    };
+  }
+  if (contentHash(parsed.data.snapshot) !== parsed.data.hash) {
+    return { ok: false, code: 'HashMismatch', message: 'hash does not match snapshot content' };
+  }
+  return { ok: true, payload: parsed.data };
+}
