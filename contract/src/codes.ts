@@ -55,6 +55,10 @@ export const ADMIN_REJECT_CODES = {
     summary: 'The snapshot verified but could not be compiled into the proxy (e.g. an unusable key).',
   },
   NotFound: { status: 404, summary: 'No such admin endpoint.' },
+  InternalError: {
+    status: 500,
+    summary: 'The proxy hit an unexpected error; the snapshot in force is unchanged.',
+  },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 export type AdminRejectCode = keyof typeof ADMIN_REJECT_CODES;

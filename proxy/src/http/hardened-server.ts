@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import type { ProxyMetrics } from '../metrics/metrics.js';
+import { errorBody } from '../traffic/respond.js';
+
+/**
+ * Connection limits against slow and oversized clients (FIELD-NOTES §A6). Node enforces the two
+ * timeouts only every `connectionsCheckingInterval`, so that is lowered with them.
+ */
+export const SERVER_LIMITS = {
+  headersTimeout: 15_000,
+  requestTimeout: 60_000,
+  keepAliveTimeout: 5_000,
+  connectionsCheckingInterval: 1_000,
+  maxHeaderSize: 16 * 1024,
+  maxRequestsPerSocket: 1_000,
+} as const;
+
+export interface HttpServerOptions {
+  readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
+  readonly logger: Logger;
+  readonly metrics?: ProxyMetrics;
+}
+
+/** A hardened HTTP/1.1 server, used by both the traffic and the admin listener. */
+export function createHardenedServer(options: HttpServerOptions): http.Server {
+  const { handler, logger, metrics } = options;
+  const server = http.createServer(
+    {
+      headersTimeout: SERVER_LIMITS.headersTimeout,
+      requestTimeout: SERVER_LIMITS.requestTimeout,
+      connectionsCheckingInterval: SERVER_LIMITS.connectionsCheckingInterval,
+      maxHeaderSize: SERVER_LIMITS.maxHeaderSize,
+      // The protocol stage requires exactly one Host and answers with the generic body.
+      requireHostHeader: false,
+      joinDuplicateHeaders: false,
+    },
+    handler,
+  );
+  server.keepAliveTimeout = SERVER_LIMITS.keepAliveTimeout;
+  server.maxRequestsPerSocket = SERVER_LIMITS.maxRequestsPerSocket;
+  // `Expect: 100-continue` goes through the pipeline like any request; the forwarder sends the
+  // 100 only once the request is allowed, so a refused client is never invited to upload.
+  server.on('checkContinue', handler);
+  // Requests llhttp refuses (smuggling attempts, bad framing, oversized or slow headers) and
+  // CONNECT (this is not a forward proxy): a generic 400, then the connection is closed.
+  server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
+    metrics?.requests.inc({ route: 'none', code: 'BadRequest' });
+    logger.info({ errCode: err.code ?? err.name, decision: 'deny', code: 'BadRequest' }, 'client error');
+    rejectConnection(socket);
+  });
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    metrics?.requests.inc({ route: 'none', code: 'BadRequest' });
+    rejectConnection(socket);
+  });
+  return server;
+}
+
+function rejectConnection(socket: Duplex): void {
+  const inProgress = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (!socket.writable || inProgress?.headersSent === true) {
+    socket.destroy();
+    return;
+  }
+  const requestId = randomUUID();
+  const body = errorBody('BadRequest', requestId);
+  socket.end(
+    'HTTP/1.1 400 Bad Request\r\n' +
+      'content-type: application/json\r\n' +
+      'cache-control: no-store\r\n' +
+      'x-content-type-options: nosniff\r\n' +
+      `x-request-id: ${requestId}\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\n` +
+      'connection: close\r\n\r\n' +
+      body,
+    () => socket.destroy(),
+  );
+  // A client that does not read its 400 must not keep the socket: Node's timeouts no longer apply.
+  setTimeout(() => socket.destroy(), 2_000).unref();
+}

@@ -1,0 +1,203 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
+import httpProxy from 'http-proxy';
+import type { Logger } from 'pino';
+import type { RequestContext } from '../context.js';
+import { clientResponseHeaders } from './response-headers.js';
+import { prepareUpstreamHeaders } from './request-headers.js';
+
+export type UpstreamFailureCode = 'UpstreamUnavailable' | 'UpstreamTimeout';
+
+export interface ForwardRequest {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly ctx: RequestContext;
+  /** The upstream failed before a response started: the caller answers with this code. */
+  readonly onFailure: (code: UpstreamFailureCode, reason: string) => void;
+  /** The upstream failed mid-response: the client connection was cut; for the log only. */
+  readonly onBroken: (reason: string) => void;
+}
+
+export interface ForwarderOptions {
+  readonly logger: Logger;
+  /** Per upstream host:port, per protocol. Bounded so a slow upstream cannot exhaust file descriptors. */
+  readonly maxSocketsPerHost?: number;
+}
+
+interface InFlight {
+  readonly request: ForwardRequest;
+  timedOut: boolean;
+}
+
+/**
+ * Sends an allowed request upstream with one shared http-proxy instance and keep-alive agents, and
+ * relays the response. http-proxy is used only as a transport: no `xfwd`, no path joining (`toProxy`
+ * sends `req.url` as is, which we set to the canonical form), no Host rewriting (we set Host), and
+ * we write the response head ourselves (`selfHandleResponse`) so hop-by-hop headers never reach the
+ * client.
+ */
+export class Forwarder {
+  readonly #proxy: httpProxy;
+  readonly #httpAgent: http.Agent;
+  readonly #httpsAgent: https.Agent;
+  readonly #inFlight = new WeakMap<IncomingMessage, InFlight>();
+  readonly #logger: Logger;
+
+  constructor(options: ForwarderOptions) {
+    this.#logger = options.logger;
+    const maxSockets = options.maxSocketsPerHost ?? 256;
+    this.#httpAgent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: 64, scheduling: 'lifo' });
+    this.#httpsAgent = new https.Agent({
+      keepAlive: true,
+      maxSockets,
+      maxFreeSockets: 64,
+      scheduling: 'lifo',
+    });
+    this.#proxy = httpProxy.createProxyServer({ xfwd: false, ws: false });
+    removeDeleteLengthPass(this.#proxy);
+    // These run in http-proxy's event handlers, outside any request's try/catch: a throw there would
+    // be uncaught and take the process down, so each is contained and ends only its own exchange.
+    this.#proxy.on('proxyReq', (proxyReq: ClientRequest, req: IncomingMessage, res: ServerResponse) =>
+      this.#contained(res, () => this.#onProxyReq(proxyReq, req, res)),
+    );
+    this.#proxy.on('proxyRes', (proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse) =>
+      this.#contained(res, () => this.#onProxyRes(proxyRes, req, res)),
+    );
+    // Without a listener of our own, http-proxy rethrows errors and takes the process down.
+    this.#proxy.on('error', (err: Error) => this.#logger.warn({ errCode: errorCode(err) }, 'proxy error'));
+  }
+
+  forward(request: ForwardRequest): void {
+    const { req, res, ctx } = request;
+    const { match, upstreamTarget, snapshot, hostHeader } = ctx;
+    if (
+      match === undefined ||
+      upstreamTarget === undefined ||
+      snapshot === undefined ||
+      hostHeader === undefined
+    ) {
+      throw new Error('forward called before the request was routed');
+    }
+    const upstream = match.route.upstream;
+    const wantsContinue = req.headers.expect?.toLowerCase() === '100-continue';
+    prepareUpstreamHeaders(req.headers, {
+      requestId: ctx.requestId,
+      clientAddress: req.socket.remoteAddress,
+      proto: 'encrypted' in req.socket && req.socket.encrypted === true ? 'https' : 'http',
+      originalHost: hostHeader,
+      upstreamAuthority: upstream.authority,
+      identityHeaders: ctx.identityHeaders,
+      claimHeaders: snapshot.claimHeaders,
+    });
+    // What was matched is exactly what is sent: the canonical target under the upstream's base path
+    // (checked against the transport's own path handling by the upstream-target stage).
+    req.url = upstreamTarget;
+    this.#inFlight.set(req, { request, timedOut: false });
+    // Only now, after every check passed, invite the client to send its body.
+    if (wantsContinue) res.writeContinue();
+    const https = upstream.protocol === 'https:';
+    this.#proxy.web(
+      req,
+      res,
+      {
+        target: {
+          protocol: upstream.protocol,
+          host: upstream.hostname,
+          hostname: upstream.hostname,
+          port: upstream.port,
+        },
+        agent: https ? this.#httpsAgent : this.#httpAgent,
+        secure: true,
+        toProxy: true,
+        prependPath: false,
+        changeOrigin: false,
+        xfwd: false,
+        selfHandleResponse: true,
+        proxyTimeout: upstream.timeoutMs,
+      },
+      (err: Error) => this.#contained(res, () => this.#onError(err, req, res)),
+    );
+  }
+
+  close(): void {
+    this.#httpAgent.destroy();
+    this.#httpsAgent.destroy();
+  }
+
+  #contained(res: ServerResponse, handler: () => void): void {
+    try {
+      handler();
+    } catch (err) {
+      this.#logger.error({ err }, 'forwarding failed');
+      res.destroy();
+    }
+  }
+
+  #onProxyReq(proxyReq: ClientRequest, req: IncomingMessage, res: ServerResponse): void {
+    const flight = this.#inFlight.get(req);
+    // http-proxy aborts on its own `proxyTimeout` and reports a bare ECONNRESET; this flag is how
+    // a timeout (504) is told apart from a reset (502).
+    if (flight !== undefined) proxyReq.once('timeout', () => (flight.timedOut = true));
+    // A client that went away does not need its upstream request finished.
+    res.once('close', () => {
+      if (!res.writableFinished) proxyReq.destroy();
+    });
+  }
+
+  #onProxyRes(proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse): void {
+    const flight = this.#inFlight.get(req);
+    if (flight === undefined || res.headersSent || res.destroyed) {
+      proxyRes.destroy();
+      return;
+    }
+    proxyRes.once('error', () => undefined);
+    proxyRes.once('close', () => {
+      if (!proxyRes.complete) {
+        flight.request.onBroken('upstream closed mid-response');
+        res.destroy();
+      }
+    });
+    res.writeHead(
+      proxyRes.statusCode ?? 502,
+      clientResponseHeaders(proxyRes.headers, flight.request.ctx.requestId),
+    );
+    proxyRes.pipe(res);
+  }
+
+  #onError(err: Error, req: IncomingMessage, res: ServerResponse): void {
+    const flight = this.#inFlight.get(req);
+    const reason = errorCode(err);
+    if (flight === undefined) {
+      res.destroy();
+      return;
+    }
+    if (res.headersSent) {
+      flight.request.onBroken(reason);
+      res.destroy();
+      return;
+    }
+    if (res.destroyed || req.socket.destroyed) return;
+    flight.request.onFailure(flight.timedOut ? 'UpstreamTimeout' : 'UpstreamUnavailable', reason);
+  }
+}
+
+/**
+ * http-proxy's `deleteLength` pass sets `Content-Length: 0` and drops `Transfer-Encoding` on any
+ * DELETE or OPTIONS without a Content-Length, then still pipes the chunked body it just declared
+ * empty: the body reaches the upstream as a second request (smuggling). We remove the pass.
+ */
+function removeDeleteLengthPass(proxy: httpProxy): void {
+  const internals = proxy as unknown as { webPasses?: { name: string }[] };
+  const passes = internals.webPasses;
+  if (!Array.isArray(passes) || !passes.some((p) => p.name === 'deleteLength')) {
+    throw new Error('http-proxy internals changed: cannot remove the deleteLength pass');
+  }
+  internals.webPasses = passes.filter((p) => p.name !== 'deleteLength');
+}
+
+function errorCode(err: unknown): string {
+  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string')
+    return err.code;
+  return err instanceof Error ? err.name : 'unknown';
+}

@@ -1,0 +1,83 @@
+import http from 'node:http';
+import net from 'node:net';
+
+export interface Reply {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly text: string;
+}
+
+export interface SendOptions {
+  readonly method?: string;
+  readonly path?: string;
+  readonly headers?: Record<string, string | string[]>;
+  readonly body?: string;
+}
+
+/** One HTTP/1.1 request on a fresh connection (no pooling, so nothing stays open after a test). */
+export function send(baseUrl: string, options: SendOptions = {}): Promise<Reply> {
+  const url = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: url.hostname,
+        port: url.port,
+        method: options.method ?? 'GET',
+        path: options.path ?? '/',
+        headers: options.headers,
+        agent: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            text: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+export function json<T = Record<string, unknown>>(reply: Reply): T {
+  return JSON.parse(reply.text) as T;
+}
+
+/**
+ * Writes raw bytes on a TCP connection and returns everything read until the server closes it.
+ * Requests should carry `Connection: close` (or be ones the proxy answers by closing). The bound
+ * only protects the test run from a server that never closes; nothing asserts on time.
+ */
+export function sendRaw(
+  baseUrl: string,
+  data: string | readonly string[],
+  maxWaitMs = 5_000,
+): Promise<string> {
+  const url = new URL(baseUrl);
+  return new Promise((resolve) => {
+    const socket = net.connect(Number(url.port), url.hostname);
+    const parts = typeof data === 'string' ? [data] : data;
+    let out = '';
+    const timer = setTimeout(() => socket.destroy(), maxWaitMs);
+    socket.on('connect', () => {
+      for (const part of parts) socket.write(part);
+    });
+    socket.on('data', (chunk: Buffer) => (out += chunk.toString('latin1')));
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(out);
+    });
+  });
+}
+
+/** Status codes of every response in a raw exchange, in order. */
+export function statusLines(raw: string): number[] {
+  return [...raw.matchAll(/^HTTP\/1\.1 (\d{3}) /gm)].map((m) => Number(m[1]));
+}
