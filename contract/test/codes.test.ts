@@ -13,7 +13,7 @@ function tableRows(heading: string): Map<string, string> {
   const section = end < 0 ? rest : rest.slice(0, end);
   const rows = new Map<string, string>();
   for (const line of section.split('\n')) {
-    const m = /^\| `([A-Za-z]+)` \| ([^|]+) \|/.exec(line);
+    const m = /^\|\s*`([A-Za-z]+)`\s*\|\s*([^|]+?)\s*\|/.exec(line);
     if (m?.[1] !== undefined && m[2] !== undefined) rows.set(m[1], m[2].trim());
   }
   return rows;
