@@ -1,0 +1,221 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import {
+  generateSigningKey,
+  signSnapshot,
+  trustedKeysDocument,
+  type PublicJwk,
+  type Snapshot,
+} from '@portcullis/contract';
+import { startNode, type Child } from './processes.js';
+import { summarise, type Sample } from './stats.js';
+
+/**
+ * `npm run bench`: requests per second and p50/p99 latency through the Portcullis proxy, each
+ * reported as a ratio against baselines measured in the same run, interleaved round by round so
+ * that the noise of a shared machine falls on all of them alike:
+ *   direct   - the load generator straight to the upstream
+ *   bare     - through a bare http-proxy passthrough (same forwarding library, nothing else)
+ *   public   - through Portcullis, a declared public route (routing, normalisation, headers, logs)
+ *   jwt      - through Portcullis, a JWT-protected route (the verification is cached by token hash)
+ * Everything listens on 127.0.0.1; every run is bounded by --duration x --rounds.
+ */
+const { values: flags } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '20' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const duration = Math.min(Math.max(Number(flags.duration), 1), 30);
+const rounds = Math.min(Math.max(Number(flags.rounds), 1), 10);
+const connections = Math.min(Math.max(Number(flags.connections), 1), 200);
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+const listening = (l: Record<string, unknown>) => (typeof l.listening === 'string' ? l.listening : undefined);
+
+async function main(): Promise<void> {
+  const children: Child[] = [];
+  const dir = await mkdtemp(join(tmpdir(), 'portcullis-bench-'));
+  try {
+    const upstream = await startNode(here('./upstream.js'), [], listening);
+    children.push(upstream.child);
+    const bare = await startNode(here('./bare-proxy.js'), [upstream.value], listening);
+    children.push(bare.child);
+
+    const key = await generateSigningKey();
+    const trusted = join(dir, 'trusted-keys.json');
+    await writeFile(trusted, JSON.stringify(trustedKeysDocument(key)));
+    const proxy = await startNode(
+      here('../../proxy/dist/main.js'),
+      [
+        '--listen',
+        '127.0.0.1:0',
+        '--admin-listen',
+        '127.0.0.1:0',
+        '--trusted-keys',
+        trusted,
+        '--state-dir',
+        join(dir, 'state'),
+        '--log-level',
+        'info',
+      ],
+      (l) =>
+        l.msg === 'listening' && typeof l.traffic === 'string' && typeof l.admin === 'string'
+          ? { traffic: l.traffic, admin: l.admin }
+          : undefined,
+    );
+    children.push(proxy.child);
+
+    const idp = await generateKeyPair('ES256');
+    const jwk = { ...(await exportJWK(idp.publicKey)), kid: 'bench', alg: 'ES256' } as PublicJwk;
+    const { jws } = await signSnapshot(key, 1, benchSnapshot(upstream.value, jwk));
+    const put = await fetch(`${proxy.value.admin}/v1/snapshot`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/jose' },
+      body: jws,
+    });
+    if (!put.ok) throw new Error(`snapshot refused: ${put.status} ${await put.text()}`);
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256', kid: 'bench' })
+      .setIssuer('https://idp.bench/')
+      .setAudience('bench')
+      .setSubject('bench-user')
+      .setExpirationTime('1h')
+      .sign(idp.privateKey);
+
+    const scenarios = [
+      { name: 'direct', url: `${upstream.value}/v1/orders/42`, headers: {} },
+      { name: 'bare', url: `${bare.value}/v1/orders/42`, headers: {} },
+      { name: 'public', url: `${proxy.value.traffic}/v1/orders/42`, headers: {} },
+      {
+        name: 'jwt',
+        url: `${proxy.value.traffic}/v1/secure/orders/42`,
+        headers: { authorization: `Bearer ${token}` },
+      },
+    ] as const;
+    const samples = new Map<string, Sample[]>(scenarios.map((s) => [s.name, []]));
+
+    process.stderr.write(
+      `bench: ${rounds} rounds x ${scenarios.length} scenarios x ${duration}s, ${connections} connections\n`,
+    );
+    for (const s of scenarios) await load(s.url, s.headers, 1); // warm-up: JIT, keep-alive pools, JWT cache
+    for (let round = 1; round <= rounds; round++) {
+      for (const s of scenarios) {
+        const sample = await load(s.url, s.headers, duration);
+        samples.get(s.name)?.push(sample);
+        process.stderr.write(
+          `  round ${round}/${rounds} ${s.name.padEnd(6)} ${sample.rps.toFixed(0).padStart(7)} req/s  p50 ${sample.p50} ms  p99 ${sample.p99} ms\n`,
+        );
+      }
+    }
+    report(new Map([...samples].map(([name, list]) => [name, summarise(list)])));
+  } finally {
+    for (const c of children.reverse()) await c.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function load(url: string, headers: Record<string, string>, seconds: number): Promise<Sample> {
+  const result = await autocannon({ url, headers, connections, duration: seconds, pipelining: 1 });
+  if (result.non2xx > 0 || result.errors > 0) {
+    throw new Error(
+      `${url}: ${result.non2xx} non-2xx answers and ${result.errors} errors; the figures would be meaningless`,
+    );
+  }
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+}
+
+function report(s: ReadonlyMap<string, Sample>): void {
+  const get = (n: string): Sample => {
+    const v = s.get(n);
+    if (v === undefined) throw new Error(`missing ${n}`);
+    return v;
+  };
+  const direct = get('direct');
+  const bare = get('bare');
+  const rows = ['direct', 'bare', 'public', 'jwt'].map((name) => {
+    const x = get(name);
+    return {
+      scenario: name,
+      rps: Math.round(x.rps),
+      p50_ms: x.p50,
+      p99_ms: x.p99,
+      rps_vs_direct: round(x.rps / direct.rps),
+      rps_vs_bare: round(x.rps / bare.rps),
+      p50_vs_bare: round(x.p50 / Math.max(bare.p50, 0.001)),
+      p99_vs_bare: round(x.p99 / Math.max(bare.p99, 0.001)),
+    };
+  });
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify({ duration, rounds, connections, rows }, null, 2)}\n`);
+    return;
+  }
+  process.stdout.write('\nscenario  req/s   p50ms  p99ms  rps/direct  rps/bare  p50/bare  p99/bare\n');
+  for (const r of rows) {
+    process.stdout.write(
+      `${r.scenario.padEnd(8)} ${String(r.rps).padStart(6)} ${String(r.p50_ms).padStart(6)} ${String(r.p99_ms).padStart(6)}` +
+        `  ${r.rps_vs_direct.toFixed(2).padStart(10)} ${r.rps_vs_bare.toFixed(2).padStart(9)} ${r.p50_vs_bare.toFixed(2).padStart(9)} ${r.p99_vs_bare.toFixed(2).padStart(9)}\n`,
+    );
+  }
+  process.stdout.write(
+    '\nRatios come from the same run (medians of the rounds); absolute numbers on a shared machine are not comparable across runs.\n',
+  );
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;
+
+function benchSnapshot(upstream: string, jwk: PublicJwk): Snapshot {
+  const source = (kind: 'RouteClassification' | 'GatewayPolicy', name: string) => ({
+    kind,
+    namespace: 'bench',
+    name,
+    generation: 1,
+  });
+  const route = (name: string, path: string, tier: 'public' | 'confidential', policies: string[]) => ({
+    id: `bench/api/${name}`,
+    source: source('RouteClassification', 'api'),
+    hosts: ['127.0.0.1'],
+    methods: ['GET' as const],
+    path,
+    tier,
+    categories: [],
+    upstream: { url: upstream, timeoutMs: 5000 },
+    policies,
+  });
+  return {
+    schemaVersion: 1,
+    policies: [
+      {
+        id: 'bench/jwt',
+        source: source('GatewayPolicy', 'jwt'),
+        enforcementMode: 'Enforce',
+        authentication: {
+          jwt: [
+            {
+              name: 'idp',
+              issuer: 'https://idp.bench/',
+              audiences: ['bench'],
+              algorithms: ['ES256'],
+              clockSkewSeconds: 30,
+              keys: [jwk],
+              forwardClaims: [],
+            },
+          ],
+        },
+      },
+    ],
+    routes: [
+      route('read', '/v1/orders/{id}', 'public', []),
+      route('secure-read', '/v1/secure/orders/{id}', 'confidential', ['bench/jwt']),
+    ],
+  };
+}
+
+await main();

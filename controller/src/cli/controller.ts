@@ -1,0 +1,80 @@
+import { readFile } from 'node:fs/promises';
+import { importSigningKeyPem } from '@portcullis/contract';
+import type { SigningKey } from '@portcullis/contract';
+import { pino } from 'pino';
+import { checkAdminUrl } from '../publisher/proxy-client.js';
+import { startController } from '../runtime/controller.js';
+import { errorMessage } from '../errors.js';
+import { EXIT, parseFlags, usageError } from './io.js';
+import type { CliIo } from './io.js';
+
+export const CONTROLLER_USAGE = `Usage: portcullis controller -f <folder> --proxy <adminUrl> [--proxy ...] --signing-key <pem>
+
+Watches the folder, compiles it on every change, signs each new snapshot and pushes it to every
+proxy's admin URL, re-checking them periodically. Prints a status table on every change (stdout)
+and JSON logs (stderr). Runs until SIGTERM or SIGINT.
+
+Options:
+  -f, --folder <dir>               policy folder (RouteClassification, GatewayPolicy, Secret YAML)
+      --proxy <url>                a proxy admin base URL, e.g. http://127.0.0.1:9901 (repeatable)
+      --signing-key <file>         PKCS#8 PEM Ed25519 key (see "portcullis keygen")
+      --reconcile-interval-ms <n>  how often every proxy is re-checked (default 5000)
+  -h, --help                       this text`;
+
+export async function runControllerCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const parsed = parseFlags(argv, {
+    folder: { type: 'string', short: 'f' },
+    proxy: { type: 'string', multiple: true },
+    'signing-key': { type: 'string' },
+    'reconcile-interval-ms': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (!parsed.ok) return usageError(io, 'controller', parsed.message);
+  const v = parsed.values;
+  if (v.help === true) {
+    io.stdout.write(`${CONTROLLER_USAGE}\n`);
+    return EXIT.ok;
+  }
+  if (v.folder === undefined) return usageError(io, 'controller', '-f <folder> is required');
+  const proxies = v.proxy ?? [];
+  if (proxies.length === 0)
+    return usageError(io, 'controller', 'at least one --proxy <adminUrl> is required');
+  for (const p of proxies) {
+    const bad = checkAdminUrl(p);
+    if (bad !== undefined) return usageError(io, 'controller', `--proxy ${bad}`);
+  }
+  if (v['signing-key'] === undefined)
+    return usageError(io, 'controller', '--signing-key <pem file> is required');
+  const interval = v['reconcile-interval-ms'] === undefined ? 5000 : Number(v['reconcile-interval-ms']);
+  if (!Number.isInteger(interval) || interval < 100 || interval > 3_600_000) {
+    return usageError(io, 'controller', '--reconcile-interval-ms must be an integer from 100 to 3600000');
+  }
+
+  let signingKey: SigningKey;
+  try {
+    signingKey = await importSigningKeyPem(await readFile(v['signing-key'], 'utf8'));
+  } catch (err) {
+    io.stderr.write(`portcullis controller: cannot read the signing key: ${errorMessage(err)}\n`);
+    return EXIT.failed;
+  }
+  const logger = pino(
+    { level: process.env['LOG_LEVEL'] ?? 'info', base: { component: 'controller' } },
+    pino.destination(2),
+  );
+  const controller = await startController({
+    folder: v.folder,
+    proxies,
+    signingKey,
+    logger,
+    statusOut: io.stdout,
+    reconcileIntervalMs: interval,
+  });
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  logger.info('stopping');
+  await controller.close();
+  logger.flush();
+  return EXIT.ok;
+}

@@ -1,0 +1,69 @@
+import { matcherKey } from '../../validation/route-classification.js';
+import type { RouteModel } from '../../validation/route-classification.js';
+import type { Pass, RouteClassificationState } from '../state.js';
+import { compare } from './resolve-refs.js';
+
+/**
+ * Two RouteClassifications claiming the same host + method + path: the older one wins (GEP-713:
+ * creationTimestamp, then namespace/name) and only the losing routes are left out. Runs before
+ * attachment so that a policy is never attached to a route that will not be programmed.
+ *
+ * Objects are visited oldest first and only programmed routes claim, so a route left out here never
+ * blocks a newer one. Parameter names do not matter (`/v1/{a}` and `/v1/{b}` match the same
+ * requests); different hosts never conflict, a wildcard and an exact name included, because the
+ * proxy prefers the exact name.
+ */
+export const resolveRouteConflicts: Pass = (state) => {
+  const claims = new Map<string, { rc: RouteClassificationState; route: RouteModel }>();
+  let claimed = 0;
+  const inForce = state.routeClassifications.filter((rc) => rc.effective !== undefined).sort(byAge);
+  for (const rc of inForce) {
+    const model = rc.effective?.model;
+    if (model === undefined) continue;
+    for (const route of model.routes) {
+      const keys = model.hosts.flatMap((h) =>
+        route.methods.map((m) => ({ key: `${h} ${m} ${matcherKey(route.path)}`, h, m })),
+      );
+      if (claimed + keys.length > MAX_CLAIMS) {
+        // Hostile or runaway input: stop before the table (here and in every proxy) gets huge.
+        rc.excluded.add(route.name);
+        rc.leftOut.push({
+          error: true,
+          problem: {
+            path: ['spec', 'routes', route.index],
+            message: `the snapshot holds at most ${MAX_CLAIMS} host+method+path combinations; route "${route.name}" is left out`,
+          },
+        });
+        continue;
+      }
+      const taken = keys.map((k) => ({ ...k, owner: claims.get(k.key) })).find((k) => k.owner !== undefined);
+      if (taken?.owner !== undefined) {
+        const { rc: winner, route: theirs } = taken.owner;
+        rc.excluded.add(route.name);
+        rc.conflicts.push({
+          path: ['spec', 'routes', route.index],
+          message: `${taken.m} ${taken.h}${route.path} is already claimed by route "${theirs.name}" of the older RouteClassification ${winner.resource.namespace}/${winner.resource.name}`,
+        });
+        continue;
+      }
+      for (const k of keys) claims.set(k.key, { rc, route });
+      claimed += keys.length;
+    }
+  }
+};
+
+/** Every (host, method, path) a route matches is one entry in the proxies' route tables. */
+const MAX_CLAIMS = 200_000;
+
+/** Oldest first. An object without creationTimestamp (a local file) counts as newest. */
+function byAge(a: RouteClassificationState, b: RouteClassificationState): number {
+  const ta = created(a);
+  const tb = created(b);
+  if (ta !== tb) return ta - tb;
+  return compare(`${a.resource.namespace}/${a.resource.name}`, `${b.resource.namespace}/${b.resource.name}`);
+}
+
+function created(rc: RouteClassificationState): number {
+  const t = rc.resource.creationTimestamp === undefined ? NaN : Date.parse(rc.resource.creationTimestamp);
+  return Number.isNaN(t) ? Number.MAX_SAFE_INTEGER : t;
+}

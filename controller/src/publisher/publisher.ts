@@ -1,0 +1,265 @@
+import { contentHash, signSnapshot } from '@portcullis/contract';
+import type { SigningKey, Snapshot } from '@portcullis/contract';
+import type { Logger } from 'pino';
+import { DEFAULT_BACKOFF, backoffDelay } from './backoff.js';
+import type { BackoffOptions } from './backoff.js';
+import { ProxyProtocolError, checkAdminUrl, getProxyStatus, putSignedSnapshot } from './proxy-client.js';
+import { errorMessage } from '../errors.js';
+
+export interface ProxyAck {
+  readonly proxy: string;
+  readonly version: number;
+  readonly hash: string;
+}
+
+export interface ProxyView {
+  readonly url: string;
+  /** What the proxy last reported running (null: nothing, or not reached yet). */
+  readonly version: number | null;
+  readonly hash: string | null;
+  readonly failures: number;
+  readonly lastError: string | undefined;
+}
+
+export interface PublisherOptions {
+  readonly proxies: readonly string[];
+  readonly signingKey: SigningKey;
+  readonly logger: Logger;
+  /** How often every proxy is re-checked, so that a restarted or new one catches up. Default 5000. */
+  readonly reconcileIntervalMs?: number;
+  readonly requestTimeoutMs?: number;
+  readonly backoff?: Partial<BackoffOptions>;
+  readonly onAck?: (ack: ProxyAck) => void;
+}
+
+interface Signed {
+  readonly snapshot: Snapshot;
+  readonly hash: string;
+  readonly version: number;
+  readonly jws: string;
+}
+
+interface ProxyEntry {
+  readonly url: string;
+  version: number | null;
+  hash: string | null;
+  failures: number;
+  lastError: string | undefined;
+  /** One sync at a time per proxy; a change during a sync sets `again`. */
+  loop: Promise<void> | undefined;
+  again: boolean;
+  retry: NodeJS.Timeout | undefined;
+}
+
+/** How many times one sync re-signs above a proxy's version before giving up until the next retry. */
+const MAX_VERSION_RETRIES = 3;
+
+/**
+ * Signs snapshots and keeps every proxy on the newest one (Kong's sendconfig habits: skip by hash,
+ * keep retrying, reconcile periodically).
+ *
+ * Versions only go up: a new snapshot gets max(last signed, highest any proxy reported) + 1, and a
+ * proxy that says VersionNotNewer gets the same content re-signed above its version. So a
+ * restarted controller, which starts counting from zero, never goes backwards. The JWS itself is
+ * never logged: only proxy, version and hash.
+ */
+export class Publisher {
+  readonly #o: PublisherOptions;
+  readonly #backoff: BackoffOptions;
+  readonly #proxies: ReadonlyMap<string, ProxyEntry>;
+  readonly #abort = new AbortController();
+  #desired: Signed | undefined;
+  #highest = 0;
+  #publishSeq = 0;
+  #reconcile: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(options: PublisherOptions) {
+    for (const url of options.proxies) {
+      const problem = checkAdminUrl(url);
+      if (problem !== undefined) throw new TypeError(`proxy admin URL ${problem}`);
+    }
+    this.#o = options;
+    this.#backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+    this.#proxies = new Map(
+      [...new Set(options.proxies)].map((url) => [
+        url,
+        {
+          url,
+          version: null,
+          hash: null,
+          failures: 0,
+          lastError: undefined,
+          loop: undefined,
+          again: false,
+          retry: undefined,
+        },
+      ]),
+    );
+  }
+
+  start(): void {
+    if (this.#reconcile !== undefined || this.#closed) return;
+    this.#reconcile = setInterval(() => {
+      // A proxy waiting out its backoff keeps waiting: the reconcile must not undo the backoff.
+      for (const p of this.#proxies.values()) if (p.retry === undefined) this.#kick(p);
+    }, this.#o.reconcileIntervalMs ?? 5000);
+  }
+
+  /** Signs (unless the content is unchanged) and starts pushing; resolves once signed. */
+  async publish(snapshot: Snapshot): Promise<{ version: number; hash: string; changed: boolean }> {
+    const hash = contentHash(snapshot);
+    const current = this.#desired;
+    if (current?.hash === hash) return { version: current.version, hash, changed: false };
+    const seq = ++this.#publishSeq;
+    const signed = await this.#sign(snapshot, hash);
+    // A newer publish may have started while this one was signing: only the newest is pushed.
+    if (seq === this.#publishSeq && !this.#closed) {
+      this.#desired = signed;
+      this.#o.logger.info({ version: signed.version, hash }, 'snapshot signed');
+      for (const p of this.#proxies.values()) this.#kick(p);
+    }
+    return { version: signed.version, hash, changed: true };
+  }
+
+  current(): { version: number; hash: string } | undefined {
+    return this.#desired === undefined
+      ? undefined
+      : { version: this.#desired.version, hash: this.#desired.hash };
+  }
+
+  proxies(): ProxyView[] {
+    return [...this.#proxies.values()].map(({ url, version, hash, failures, lastError }) => ({
+      url,
+      version,
+      hash,
+      failures,
+      lastError,
+    }));
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#reconcile);
+    this.#abort.abort();
+    for (const p of this.#proxies.values()) clearTimeout(p.retry);
+    await Promise.all([...this.#proxies.values()].flatMap((p) => p.loop ?? []));
+  }
+
+  #sign(snapshot: Snapshot, hash: string): Promise<Signed> {
+    // Taken synchronously, so that concurrent signings can never share or reverse a version.
+    const version = ++this.#highest;
+    return signSnapshot(this.#o.signingKey, version, snapshot).then(({ jws }) => ({
+      snapshot,
+      hash,
+      version,
+      jws,
+    }));
+  }
+
+  #kick(p: ProxyEntry): void {
+    if (this.#closed) return;
+    if (p.loop !== undefined) {
+      p.again = true;
+      return;
+    }
+    p.loop = this.#run(p).finally(() => {
+      p.loop = undefined;
+    });
+  }
+
+  async #run(p: ProxyEntry): Promise<void> {
+    do {
+      p.again = false;
+      clearTimeout(p.retry);
+      p.retry = undefined;
+      try {
+        await this.#sync(p);
+        p.failures = 0;
+        p.lastError = undefined;
+      } catch (err) {
+        if (this.#closed) return;
+        p.failures += 1;
+        p.lastError = errorMessage(err);
+        const delay = backoffDelay(p.failures, this.#backoff);
+        this.#o.logger.warn(
+          { proxy: p.url, error: p.lastError, failures: p.failures, retryInMs: delay },
+          'push failed',
+        );
+        if (!p.again) {
+          p.retry = setTimeout(() => {
+            p.retry = undefined;
+            this.#kick(p);
+          }, delay);
+        }
+      }
+    } while (p.again && !this.#closed);
+  }
+
+  async #sync(p: ProxyEntry): Promise<void> {
+    const target = this.#desired;
+    if (target === undefined) return;
+    const call = { timeoutMs: this.#o.requestTimeoutMs ?? 5000, signal: this.#abort.signal };
+    const status = await getProxyStatus(p.url, call);
+    this.#reported(p, status.version, status.hash);
+    if (status.hash === target.hash && status.version !== null) {
+      this.#acked(p, status.version, status.hash);
+      return;
+    }
+    let signed = target;
+    for (let attempt = 0; attempt <= MAX_VERSION_RETRIES; attempt++) {
+      if (p.version !== null && p.version >= signed.version) {
+        const resigned = await this.#resign(signed);
+        if (resigned === undefined) return; // superseded by a newer snapshot, which has its own sync
+        signed = resigned;
+      }
+      const { httpStatus, response } = await putSignedSnapshot(p.url, signed.jws, call);
+      if ('result' in response) {
+        if (response.hash !== signed.hash) {
+          throw new ProxyProtocolError(`the proxy acknowledged hash ${response.hash}, not ${signed.hash}`);
+        }
+        this.#reported(p, response.version, response.hash);
+        this.#o.logger.info(
+          { proxy: p.url, version: response.version, hash: response.hash, result: response.result },
+          'snapshot pushed',
+        );
+        this.#acked(p, response.version, response.hash);
+        return;
+      }
+      this.#reported(p, response.current.version, response.current.hash);
+      if (response.error.code !== 'VersionNotNewer') {
+        throw new ProxyProtocolError(`HTTP ${httpStatus} ${response.error.code}: ${response.error.message}`);
+      }
+      this.#o.logger.info(
+        { proxy: p.url, proxyVersion: response.current.version },
+        'proxy holds a newer version; re-signing above it',
+      );
+    }
+    throw new ProxyProtocolError('the proxy kept refusing the version as not newer');
+  }
+
+  /** Re-signs the same content above every version seen so far, if it is still the newest content. */
+  async #resign(stale: Signed): Promise<Signed | undefined> {
+    if (this.#desired?.hash !== stale.hash) return undefined;
+    if (this.#desired.version > stale.version && this.#desired.version > this.#highestReported())
+      return this.#desired;
+    const signed = await this.#sign(stale.snapshot, stale.hash);
+    if (this.#desired?.hash !== stale.hash) return undefined;
+    if (signed.version > this.#desired.version) this.#desired = signed;
+    return signed;
+  }
+
+  #highestReported(): number {
+    return Math.max(0, ...[...this.#proxies.values()].map((p) => p.version ?? 0));
+  }
+
+  #reported(p: ProxyEntry, version: number | null, hash: string | null): void {
+    p.version = version;
+    p.hash = hash;
+    if (version !== null && version > this.#highest) this.#highest = version;
+  }
+
+  #acked(p: ProxyEntry, version: number, hash: string): void {
+    this.#o.onAck?.({ proxy: p.url, version, hash });
+  }
+}

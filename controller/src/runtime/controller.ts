@@ -1,0 +1,185 @@
+import { contentHash } from '@portcullis/contract';
+import type { SigningKey, Snapshot } from '@portcullis/contract';
+import type { Logger } from 'pino';
+import { compile } from '../compiler/compile.js';
+import type { AcceptedObject, CompileOutput, ObjectStatus } from '../compiler/types.js';
+import { Publisher } from '../publisher/publisher.js';
+import { resourceKey } from '../resources/model.js';
+import type { LoadResult } from '../resources/loader.js';
+import { formatLoadIssue } from '../resources/yaml.js';
+import { FolderSource } from '../source/folder.js';
+import type { LiveObjectStatus, ProgrammedCount } from '../status/types.js';
+import { StatusWriter } from '../status/writer.js';
+import { injectedResources, mergeResources } from './inject.js';
+import { GenerationLedger } from './ledger.js';
+
+export interface ControllerOptions {
+  readonly folder: string;
+  /** Proxy admin base URLs, e.g. http://127.0.0.1:9901. */
+  readonly proxies: readonly string[];
+  readonly signingKey: SigningKey;
+  /** Raw Kubernetes objects treated as if they were in the folder (e.g. a demo JWKS Secret). */
+  readonly extraResources?: readonly unknown[];
+  readonly logger: Logger;
+  /** Where the human status table (and load errors) are printed on every change. */
+  readonly statusOut?: NodeJS.WritableStream;
+  readonly reconcileIntervalMs?: number;
+  /** Tuning, mostly for tests. */
+  readonly debounceMs?: number;
+  readonly rescanIntervalMs?: number;
+  readonly requestTimeoutMs?: number;
+  readonly now?: () => Date;
+}
+
+export interface ControllerView {
+  readonly snapshot: Snapshot;
+  readonly statuses: readonly LiveObjectStatus[];
+  readonly version: number;
+  readonly hash: string;
+}
+
+export interface RunningController {
+  close(): Promise<void>;
+  /** Resolves when every proxy has acked the newest compiled snapshot (at once if none is configured). */
+  whenProgrammed(): Promise<{ version: number; hash: string }>;
+  /** The newest published snapshot and the current statuses; undefined before the first publish. */
+  current(): ControllerView | undefined;
+}
+
+/**
+ * Local mode wiring: folder -> compiler -> publisher -> status. Only connects parts; each decision
+ * lives in the part that owns it. Resolves once the folder is loaded and the first snapshot signed
+ * (the pushes go on in the background).
+ */
+export async function startController(options: ControllerOptions): Promise<RunningController> {
+  const { logger } = options;
+  const injected = injectedResources(options.extraResources ?? []);
+  const ledger = new GenerationLedger();
+  const statusWriter = new StatusWriter({ out: options.statusOut, now: options.now });
+  const waiters: { resolve: (v: { version: number; hash: string }) => void; reject: (e: Error) => void }[] =
+    [];
+
+  let previous: readonly AcceptedObject[] = [];
+  let latest: { output: CompileOutput; hash: string } | undefined;
+  let published: { snapshot: Snapshot; hash: string; version: number } | undefined;
+  let statuses: LiveObjectStatus[] = [];
+  let publishing: Promise<unknown> = Promise.resolve();
+  let closed = false;
+
+  const publisher = new Publisher({
+    proxies: options.proxies,
+    signingKey: options.signingKey,
+    logger,
+    reconcileIntervalMs: options.reconcileIntervalMs,
+    requestTimeoutMs: options.requestTimeoutMs,
+    onAck: () => {
+      refreshStatus();
+      settleWaiters();
+    },
+  });
+
+  const programmedFor = (s: ObjectStatus): ProgrammedCount => {
+    const proxies = publisher.proxies();
+    const key = resourceKey(s);
+    const programmed = proxies.filter(
+      (p) => p.hash !== null && ledger.carries(p.hash, key, s.generation),
+    ).length;
+    return { programmed, total: proxies.length };
+  };
+
+  const refreshStatus = (): void => {
+    if (latest === undefined || closed) return;
+    statuses = statusWriter.update(latest.output.statuses, programmedFor);
+  };
+
+  const programmedNow = (): { version: number; hash: string } | undefined => {
+    const signed = publisher.current();
+    if (latest === undefined || signed === undefined || signed.hash !== latest.hash) return undefined;
+    const proxies = publisher.proxies();
+    if (proxies.some((p) => p.hash !== latest?.hash)) return undefined;
+    return { version: Math.max(signed.version, ...proxies.map((p) => p.version ?? 0)), hash: signed.hash };
+  };
+
+  const settleWaiters = (): void => {
+    const done = programmedNow();
+    if (done === undefined) return;
+    for (const w of waiters.splice(0)) w.resolve(done);
+  };
+
+  const onLoad = (load: LoadResult): void => {
+    for (const e of load.errors) logger.error({ file: e.file, line: e.line }, formatLoadIssue(e));
+    for (const w of load.warnings) logger.warn({ file: w.file, line: w.line }, formatLoadIssue(w));
+    if (load.errors.length > 0) {
+      options.statusOut?.write(load.errors.map((e) => `error: ${formatLoadIssue(e)}\n`).join(''));
+    }
+    const { resources, shadowed } = mergeResources(load.resources, injected);
+    for (const label of shadowed)
+      logger.warn({ object: label }, 'an injected object is shadowed by one in the folder');
+
+    let output: CompileOutput;
+    try {
+      output = compile({ resources, previous });
+    } catch (err) {
+      // Only a compiler bug gets here; the snapshot in force stays, as it would for a bad file.
+      logger.error({ err }, 'compile failed; the previous snapshot stays in force');
+      return;
+    }
+    previous = output.accepted;
+    const hash = contentHash(output.snapshot);
+    ledger.record(hash, resources);
+    latest = { output, hash };
+    logger.info(
+      {
+        hash,
+        routes: output.snapshot.routes.length,
+        policies: output.snapshot.policies.length,
+        errors: output.problems.filter((p) => p.severity === 'error').length,
+      },
+      'compiled',
+    );
+    refreshStatus();
+    const snapshot = output.snapshot;
+    publishing = publishing
+      .then(() => publisher.publish(snapshot))
+      .then((r) => {
+        published = { snapshot, hash: r.hash, version: r.version };
+        refreshStatus();
+        settleWaiters();
+      })
+      .catch((err: unknown) => logger.error({ err }, 'signing failed'));
+  };
+
+  const source = await FolderSource.start({
+    folder: options.folder,
+    logger,
+    onChange: onLoad,
+    debounceMs: options.debounceMs,
+    rescanIntervalMs: options.rescanIntervalMs,
+  });
+  await publishing;
+  publisher.start();
+
+  return {
+    async close() {
+      if (closed) return;
+      closed = true;
+      await source.close();
+      await publishing;
+      await publisher.close();
+      for (const w of waiters.splice(0)) w.reject(new Error('the controller was closed'));
+    },
+    whenProgrammed() {
+      if (closed) return Promise.reject(new Error('the controller was closed'));
+      const done = programmedNow();
+      if (done !== undefined) return Promise.resolve(done);
+      return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
+    },
+    current() {
+      const signed = publisher.current();
+      if (published === undefined || signed === undefined) return undefined;
+      // A re-sign above a proxy's version changes the version, never the content.
+      const version = signed.hash === published.hash ? signed.version : published.version;
+      return { snapshot: published.snapshot, statuses, version, hash: published.hash };
+    },
+  };
+}

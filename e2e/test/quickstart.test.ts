@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { CLI_BIN, NodeProcess, REPO_ROOT } from './helpers/processes.js';
+
+const run = promisify(execFile);
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const address = server.address();
+  await new Promise((r) => server.close(r));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/**
+ * `npm start` is `portcullis up -f examples/quickstart`. This runs the same command on free ports
+ * against a copy of the quick-start folder, then runs every curl line of its banner exactly as
+ * printed, in a shell, and checks the status each line's comment promises.
+ */
+describe('portcullis up (the quick-start)', () => {
+  let dir: string;
+  let up: NodeProcess;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'portcullis-up-'));
+    const folder = join(dir, 'quickstart');
+    await cp(join(REPO_ROOT, 'examples/quickstart'), folder, { recursive: true });
+    const upstreamPort = await freePort();
+    const routes = join(folder, 'routes.yaml');
+    await writeFile(
+      routes,
+      (await readFile(routes, 'utf8')).replace('127.0.0.1:9000', `127.0.0.1:${upstreamPort}`),
+    );
+    up = new NodeProcess(CLI_BIN, [
+      'up',
+      '-f',
+      folder,
+      '--port',
+      '0',
+      '--admin-port',
+      '0',
+      '--upstream-port',
+      String(upstreamPort),
+      '--state-dir',
+      join(dir, 'state'),
+    ]);
+    await up.waitForLine((l) => l.includes('Press Ctrl-C to stop.'), 30_000);
+  });
+
+  afterAll(async () => {
+    await up.stop('SIGINT');
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('prints a status line for each object, accepted', () => {
+    expect(up.lines.some((l) => /RouteClassification\s+demo\/demo-api.*Accepted=True/.test(l))).toBe(true);
+    expect(up.lines.some((l) => /GatewayPolicy\s+demo\/demo-jwt.*Accepted=True/.test(l))).toBe(true);
+  });
+
+  it('every curl line it prints works as printed', async () => {
+    const curls = up.lines.filter((l) => l.trimStart().startsWith('curl '));
+    expect(curls.length).toBeGreaterThanOrEqual(5);
+    for (const line of curls) {
+      const { stdout } = await run('bash', ['-c', line.trim()], { cwd: REPO_ROOT, timeout: 15_000 });
+      const promised = /#.*?\b(\d{3})\b/.exec(line)?.[1];
+      if (promised === undefined) {
+        expect(stdout.length).toBeGreaterThan(0);
+        continue;
+      }
+      // Only curl's own status line is checked (the printed line contains the number in its comment).
+      const statusLine = (stdout.split('\n')[0] ?? '').trim();
+      expect({ line: line.trim(), statusLine }).toEqual({
+        line: line.trim(),
+        statusLine: expect.stringMatching(new RegExp(`^HTTP/1\\.1 ${promised} `)),
+      });
+    }
+  });
+
+  it('stops cleanly on Ctrl-C (SIGINT), taking the proxy with it', async () => {
+    up.child.kill('SIGINT');
+    expect(await up.exited).toBe(0);
+  });
+});
