@@ -1,11 +1,15 @@
-import { mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { LoadResult } from '../src/resources/loader.js';
 import { FolderSource } from '../src/source/folder.js';
 import { memoryLogger } from './helpers/streams.js';
 import { waitFor } from './helpers/wait.js';
+
+const run = promisify(execFile);
 
 const secret = (name: string) =>
   `apiVersion: v1\nkind: Secret\nmetadata: {name: ${name}}\nstringData: {a: b}\n`;
@@ -62,6 +66,28 @@ describe('folder source', () => {
 
     await writeFile(path.join(dir, 'a.yaml'), secret('a2'));
     await waitFor(() => last()?.errors.length === 0 && names(last()).join() === 'a2,b', 'the fixed file');
+  });
+
+  it('sees every edit of a file that an editor replaces (new inode each save), without the rescan', async () => {
+    await writeFile(path.join(dir, 'a.yaml'), secret('v0'));
+    await start({ rescanIntervalMs: 3_600_000 });
+    let previous = 'v0';
+    for (const v of ['v1', 'v2', 'v3']) {
+      // sed -i writes a temporary file and renames it over the original, as vim and most IDEs do.
+      // Node 20's `recursive: true` watcher on Linux reported only the first of these edits.
+      await run('sed', ['-i', `s/name: ${previous}/name: ${v}/`, path.join(dir, 'a.yaml')]);
+      await waitFor(() => names(last()).join() === v, `edit ${v} to be seen`);
+      previous = v;
+    }
+  });
+
+  it('watches a subfolder that appears after start', async () => {
+    await start({ rescanIntervalMs: 3_600_000 });
+    await mkdir(path.join(dir, 'team-a'));
+    await writeFile(path.join(dir, 'team-a', 'a.yaml'), secret('a'));
+    await waitFor(() => names(last()).join() === 'a', 'the new subfolder file');
+    await writeFile(path.join(dir, 'team-a', 'a.yaml'), secret('a2'));
+    await waitFor(() => names(last()).join() === 'a2', 'an edit inside the subfolder');
   });
 
   it('catches changes with the periodic rescan when no file event arrives', async () => {

@@ -38,14 +38,16 @@ const YAML_FILE = /\.ya?ml$/i;
  */
 export async function collectYamlFiles(
   paths: readonly string[],
-): Promise<{ files: string[]; errors: LoadIssue[] }> {
+): Promise<{ files: string[]; dirs: string[]; errors: LoadIssue[] }> {
   const out = new Set<string>();
+  const dirs = new Set<string>();
   const errors: LoadIssue[] = [];
   const visit = async (p: string, depth: number, explicit: boolean): Promise<void> => {
     if (out.size >= LOADER_LIMITS.maxFiles) throw new Error(`more than ${LOADER_LIMITS.maxFiles} YAML files`);
     const st = await stat(p);
     if (st.isDirectory()) {
       if (depth > LOADER_LIMITS.maxDepth) return;
+      dirs.add(p);
       const entries = (await readdir(p)).filter((e) => !e.startsWith('.')).sort();
       for (const e of entries) await visit(path.join(p, e), depth + 1, false);
     } else if (st.isFile() && (explicit || YAML_FILE.test(p))) {
@@ -61,7 +63,7 @@ export async function collectYamlFiles(
       errors.push({ file: p, line: 1, message });
     }
   }
-  return { files: [...out].sort(), errors };
+  return { files: [...out].sort(), dirs: [...dirs].sort(), errors };
 }
 
 export async function readYamlFile(file: string): Promise<ParsedFile> {

@@ -10,6 +10,7 @@ import { formatLoadIssue } from '../resources/yaml.js';
 import { FolderSource } from '../source/folder.js';
 import type { LiveObjectStatus, ProgrammedCount } from '../status/types.js';
 import { StatusWriter } from '../status/writer.js';
+import { GenerationCounter } from './generations.js';
 import { injectedResources, mergeResources } from './inject.js';
 import { GenerationLedger } from './ledger.js';
 
@@ -55,6 +56,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const { logger } = options;
   const injected = injectedResources(options.extraResources ?? []);
   const ledger = new GenerationLedger();
+  const generations = new GenerationCounter();
   const statusWriter = new StatusWriter({ out: options.statusOut, now: options.now });
   const waiters: { resolve: (v: { version: number; hash: string }) => void; reject: (e: Error) => void }[] =
     [];
@@ -112,7 +114,9 @@ export async function startController(options: ControllerOptions): Promise<Runni
     if (load.errors.length > 0) {
       options.statusOut?.write(load.errors.map((e) => `error: ${formatLoadIssue(e)}\n`).join(''));
     }
-    const { resources, shadowed } = mergeResources(load.resources, injected);
+    const merged = mergeResources(load.resources, injected);
+    const resources = generations.assign(merged.resources);
+    const shadowed = merged.shadowed;
     for (const label of shadowed)
       logger.warn({ object: label }, 'an injected object is shadowed by one in the folder');
 

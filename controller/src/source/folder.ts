@@ -33,7 +33,8 @@ interface FileEntry {
 export class FolderSource {
   readonly #o: FolderSourceOptions;
   #files = new Map<string, FileEntry>();
-  #watcher: FSWatcher | undefined;
+  /** One non-recursive watcher per directory (see #syncWatchers for why not `recursive: true`). */
+  readonly #watchers = new Map<string, FSWatcher>();
   #debounce: NodeJS.Timeout | undefined;
   #rescan: NodeJS.Timeout | undefined;
   #reloading: Promise<void> | undefined;
@@ -60,24 +61,46 @@ export class FolderSource {
 
   async close(): Promise<void> {
     this.#closed = true;
-    this.#watcher?.close();
+    for (const w of this.#watchers.values()) w.close();
+    this.#watchers.clear();
     clearTimeout(this.#debounce);
     clearInterval(this.#rescan);
     await this.#reloading;
   }
 
   #watch(): void {
-    try {
-      this.#watcher = watch(this.#o.folder, { recursive: true, persistent: true }, () => this.#schedule());
-      this.#watcher.on('error', (err) => {
-        this.#o.logger.warn({ err }, 'folder watch failed; relying on the periodic rescan');
-        this.#watcher?.close();
-        this.#watcher = undefined;
-      });
-    } catch (err) {
-      this.#o.logger.warn({ err }, 'cannot watch the folder; relying on the periodic rescan');
-    }
     this.#rescan = setInterval(() => this.#run('rescan'), this.#o.rescanIntervalMs ?? 3000);
+  }
+
+  /**
+   * Watches exactly the directories the last listing found. Node 20's `recursive: true` on Linux
+   * watches each file, and loses a file for good once an editor replaces it (sed -i, vim, most IDEs
+   * write a new inode): measured here, it reported the first of three edits only. A plain directory
+   * watch reports every replace as a rename in that directory.
+   */
+  #syncWatchers(dirs: readonly string[]): void {
+    if (this.#closed) return;
+    const wanted = new Set(dirs.length > 0 ? dirs : [this.#o.folder]);
+    for (const [dir, w] of this.#watchers) {
+      if (!wanted.has(dir)) {
+        w.close();
+        this.#watchers.delete(dir);
+      }
+    }
+    for (const dir of wanted) {
+      if (this.#watchers.has(dir)) continue;
+      try {
+        const w = watch(dir, { persistent: true }, () => this.#schedule());
+        w.on('error', (err) => {
+          this.#o.logger.warn({ err, dir }, 'folder watch failed; relying on the periodic rescan');
+          w.close();
+          this.#watchers.delete(dir);
+        });
+        this.#watchers.set(dir, w);
+      } catch (err) {
+        this.#o.logger.warn({ err, dir }, 'cannot watch the folder; relying on the periodic rescan');
+      }
+    }
   }
 
   #schedule(): void {
@@ -126,6 +149,7 @@ export class FolderSource {
     }
     if (this.#closed) return;
     this.#files = next;
+    if (listErrors.length === 0) this.#syncWatchers(listed.dirs);
     this.#emit(listErrors);
   }
 
