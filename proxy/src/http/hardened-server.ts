@@ -27,7 +27,8 @@ export interface HttpServerOptions {
 
 /** A hardened HTTP/1.1 server, used by both the traffic and the admin listener. */
 export function createHardenedServer(options: HttpServerOptions): http.Server {
-  const { handler, logger, metrics } = options;
+  const { logger, metrics } = options;
+  const handler = closeAfterMaxRequests(options.handler);
   const server = http.createServer(
     {
       headersTimeout: SERVER_LIMITS.headersTimeout,
@@ -41,7 +42,6 @@ export function createHardenedServer(options: HttpServerOptions): http.Server {
     handler,
   );
   server.keepAliveTimeout = SERVER_LIMITS.keepAliveTimeout;
-  server.maxRequestsPerSocket = SERVER_LIMITS.maxRequestsPerSocket;
   // `Expect: 100-continue` goes through the pipeline like any request; the forwarder sends the
   // 100 only once the request is allowed, so a refused client is never invited to upload.
   server.on('checkContinue', handler);
@@ -57,6 +57,24 @@ export function createHardenedServer(options: HttpServerOptions): http.Server {
     rejectConnection(socket);
   });
   return server;
+}
+
+/**
+ * Caps requests per connection the way nginx's keepalive_requests does: the last allowed response
+ * says `Connection: close` and the connection is then closed. Node's own `maxRequestsPerSocket`
+ * instead keeps the socket open and answers 503 to every later request, so a client that ignores
+ * `Connection: close` (autocannon does) would get an endless stream of 503s from a healthy proxy.
+ */
+function closeAfterMaxRequests(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const served = new WeakMap<object, number>();
+  return (req, res) => {
+    const count = (served.get(req.socket) ?? 0) + 1;
+    served.set(req.socket, count);
+    if (count >= SERVER_LIMITS.maxRequestsPerSocket) res.shouldKeepAlive = false;
+    handler(req, res);
+  };
 }
 
 function rejectConnection(socket: Duplex): void {
