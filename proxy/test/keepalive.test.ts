@@ -17,7 +17,11 @@ describe('requests per connection', () => {
   beforeAll(async () => {
     upstream = await startUpstream();
     tp = await startTestProxy({ signer: await createSigner() });
-    await pushOk(tp, snapshot([route({ id: 'default/test/health', path: '/health', upstream: upstream.url })]), 1);
+    await pushOk(
+      tp,
+      snapshot([route({ id: 'default/test/health', path: '/health', upstream: upstream.url })]),
+      1,
+    );
   });
   afterAll(async () => {
     await tp.close();
@@ -34,7 +38,10 @@ describe('requests per connection', () => {
     const limit = SERVER_LIMITS.maxRequestsPerSocket;
 
     await new Promise<void>((resolve, reject) => {
-      const deadline = setTimeout(() => reject(new Error(`stalled after ${statuses.length} responses`)), 20_000);
+      const deadline = setTimeout(
+        () => reject(new Error(`stalled after ${statuses.length} responses`)),
+        20_000,
+      );
       socket.on('data', (chunk: Buffer) => {
         buffered += chunk.toString('latin1');
         // Parse every complete response in the buffer (headers + content-length body).
