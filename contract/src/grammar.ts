@@ -3,6 +3,12 @@
  * (which re-checks every snapshot it receives). One definition, so the two can never disagree.
  */
 
+/**
+ * A Kubernetes object name (RFC 1123 subdomain): lowercase labels joined by dots, at most 253
+ * characters. Snapshot ids join names with "/", so dots never make an id ambiguous.
+ */
+export const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
 /** A DNS name in lowercase, or one leading wildcard label (`*.example.com`). IPv4 literals pass too. */
 export const HOST_PATTERN =
   /^(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;

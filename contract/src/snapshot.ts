@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HOST_PATTERN, parsePathTemplate } from './grammar.js';
+import { DNS_SUBDOMAIN, HOST_PATTERN, parsePathTemplate } from './grammar.js';
 import type { DeepReadonly } from './readonly.js';
 
 /**
@@ -14,9 +14,7 @@ import type { DeepReadonly } from './readonly.js';
 export const SNAPSHOT_SCHEMA_VERSION = 1;
 
 const shortString = z.string().min(1).max(253);
-const name = z
-  .string()
-  .regex(/^[a-z0-9]([a-z0-9-]{0,251}[a-z0-9])?$/, 'must be a DNS label or subdomain-style name');
+const name = z.string().max(253).regex(DNS_SUBDOMAIN, 'must be a DNS subdomain (Kubernetes object name)');
 
 export const TIERS = ['public', 'internal', 'confidential', 'restricted'] as const;
 export const TierSchema = z.enum(TIERS);

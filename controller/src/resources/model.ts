@@ -1,3 +1,4 @@
+import { DNS_SUBDOMAIN } from '@portcullis/contract';
 import type { FieldPath } from './field-path.js';
 import { isJsonObject } from './json.js';
 import type { JsonObject, JsonValue } from './json.js';
@@ -45,7 +46,6 @@ export function resourceLabel(r: { kind: string; namespace: string; name: string
 
 export const DEFAULT_NAMESPACE = 'default';
 
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** RFC 3339 as Kubernetes writes it (metav1.Time): seconds precision, optional fraction, Z or offset. */
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;

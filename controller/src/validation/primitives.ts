@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HOST_PATTERN, MAX_PATH_LENGTH, parsePathTemplate } from '@portcullis/contract';
+import { DNS_SUBDOMAIN, HOST_PATTERN, MAX_PATH_LENGTH, parsePathTemplate } from '@portcullis/contract';
 
 /** Schema pieces shared by every kind: one definition of a name, a host, a path, an unsupported field. */
 
@@ -10,22 +10,16 @@ export const dnsLabel = z
   .max(63)
   .regex(DNS_LABEL, 'must be a DNS label: lowercase letters, digits and "-", at most 63 characters');
 
-/**
- * Names of RouteClassifications and GatewayPolicies become snapshot ids (`ns/name/route`) and
- * `source.name`, where the contract allows no dots, so they are held to that here.
- */
+/** A Kubernetes object name, as the contract's `source.name` takes it. */
 export const objectName = z
   .string()
   .max(253)
   .regex(
-    /^[a-z0-9]([a-z0-9-]{0,251}[a-z0-9])?$/,
-    'must be lowercase letters, digits and "-" (no dots), at most 253 characters',
+    DNS_SUBDOMAIN,
+    'must be a DNS subdomain: lowercase letters, digits, "-" and ".", at most 253 characters',
   );
 
-export const secretName = z
-  .string()
-  .max(253)
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'must be a DNS subdomain');
+export const secretName = objectName;
 
 /** A key inside a Secret's data, as Kubernetes allows them. */
 export const secretKey = z
