@@ -12,6 +12,7 @@ import {
   type PublicJwk,
   type Snapshot,
 } from '@portcullis/contract';
+import { processCpuMicros } from './cpu.js';
 import { sequentialLatency } from './latency.js';
 import { startNode, type Child } from './processes.js';
 import { summarise, type Sample } from './stats.js';
@@ -92,13 +93,20 @@ async function main(): Promise<void> {
       .sign(idp.privateKey);
 
     const scenarios = [
-      { name: 'direct', url: `${upstream.value}/v1/orders/42`, headers: {} },
-      { name: 'bare', url: `${bare.value}/v1/orders/42`, headers: {} },
-      { name: 'public', url: `${proxy.value.traffic}/v1/orders/42`, headers: {} },
+      // `hop`: the process between client and upstream, whose CPU per request is measured.
+      { name: 'direct', url: `${upstream.value}/v1/orders/42`, headers: {}, hop: undefined },
+      { name: 'bare', url: `${bare.value}/v1/orders/42`, headers: {}, hop: bare.child.process.pid },
+      {
+        name: 'public',
+        url: `${proxy.value.traffic}/v1/orders/42`,
+        headers: {},
+        hop: proxy.child.process.pid,
+      },
       {
         name: 'jwt',
         url: `${proxy.value.traffic}/v1/secure/orders/42`,
         headers: { authorization: `Bearer ${token}` },
+        hop: proxy.child.process.pid,
       },
     ] as const;
     const samples = new Map<string, Sample[]>(scenarios.map((s) => [s.name, []]));
@@ -106,13 +114,13 @@ async function main(): Promise<void> {
     process.stderr.write(
       `bench: ${rounds} rounds x ${scenarios.length} scenarios x ${duration}s, ${connections} connections\n`,
     );
-    for (const s of scenarios) await load(s.url, s.headers, 1); // warm-up: JIT, keep-alive pools, JWT cache
+    for (const s of scenarios) await load(s, 1); // warm-up: JIT, keep-alive pools, JWT cache
     for (let round = 1; round <= rounds; round++) {
       for (const s of scenarios) {
-        const sample = await load(s.url, s.headers, duration);
+        const sample = await load(s, duration);
         samples.get(s.name)?.push(sample);
         process.stderr.write(
-          `  round ${round}/${rounds} ${s.name.padEnd(6)} ${sample.rps.toFixed(0).padStart(7)} req/s  p50 ${sample.p50.toFixed(0)} us  p99 ${sample.p99.toFixed(0)} us\n`,
+          `  round ${round}/${rounds} ${s.name.padEnd(6)} ${sample.rps.toFixed(0).padStart(7)} req/s  p50 ${sample.p50.toFixed(0)} us  p99 ${sample.p99.toFixed(0)} us  hop CPU ${sample.cpuPerRequest?.toFixed(1) ?? '-'} us/req\n`,
         );
       }
     }
@@ -123,17 +131,27 @@ async function main(): Promise<void> {
   }
 }
 
-async function load(url: string, headers: Record<string, string>, seconds: number): Promise<Sample> {
+async function load(
+  scenario: { url: string; headers: Record<string, string>; hop: number | undefined },
+  seconds: number,
+): Promise<Sample> {
+  const { url, headers } = scenario;
   const probe = await fetch(url, { headers });
   if (probe.status !== 200) throw new Error(`${url}: answered ${probe.status} ${await probe.text()}`);
   const latency = await sequentialLatency(url, headers, { count: 2000, maxMs: seconds * 1000 });
+  const cpuBefore = processCpuMicros(scenario.hop);
   const result = await autocannon({ url, headers, connections, duration: seconds, pipelining: 1 });
+  const cpuAfter = processCpuMicros(scenario.hop);
   if (result.non2xx > 0 || result.errors > 0) {
     throw new Error(
       `${url}: ${result.non2xx} non-2xx answers and ${result.errors} errors; the figures would be meaningless`,
     );
   }
-  return { rps: result.requests.average, p50: latency.p50, p99: latency.p99 };
+  const cpuPerRequest =
+    cpuBefore === undefined || cpuAfter === undefined
+      ? undefined
+      : (cpuAfter - cpuBefore) / result.requests.total;
+  return { rps: result.requests.average, p50: latency.p50, p99: latency.p99, cpuPerRequest };
 }
 
 function report(s: ReadonlyMap<string, Sample>): void {
@@ -157,6 +175,11 @@ function report(s: ReadonlyMap<string, Sample>): void {
       p99_vs_bare: round(x.p99 / bare.p99),
       // What this hop adds to one call, over the bare passthrough hop (microseconds).
       added_p50_us_vs_bare: Math.round(x.p50 - bare.p50),
+      cpu_us_per_request: x.cpuPerRequest === undefined ? undefined : round(x.cpuPerRequest),
+      cpu_vs_bare:
+        x.cpuPerRequest === undefined || bare.cpuPerRequest === undefined
+          ? undefined
+          : round(x.cpuPerRequest / bare.cpuPerRequest),
     };
   });
   if (flags.json) {
@@ -184,13 +207,16 @@ function report(s: ReadonlyMap<string, Sample>): void {
     r.p50_vs_bare.toFixed(2),
     r.p99_vs_bare.toFixed(2),
     String(r.added_p50_us_vs_bare),
+    r.cpu_us_per_request === undefined ? '-' : r.cpu_us_per_request.toFixed(1),
+    r.cpu_vs_bare === undefined ? '-' : r.cpu_vs_bare.toFixed(2),
   ]);
   process.stdout.write('\n');
   for (const line of [header, ...table])
     process.stdout.write(`${line.map((c) => c.padStart(10)).join(' ')}\n`);
   process.stdout.write(
     `\nThroughput: autocannon, ${connections} connections, ${duration}s per scenario per round. Latency: one request` +
-      ' at a time on a keep-alive connection. Medians of the rounds; ratios are from the same run, absolute numbers are' +
+      ' at a time on a keep-alive connection. CPU: user+system time of the hop process (bare passthrough or' +
+      ' Portcullis proxy) per request during the throughput phase. Medians of the rounds; ratios are from the same run, absolute numbers are' +
       ' not comparable across runs on a shared machine.\n',
   );
 }

@@ -2,6 +2,8 @@ export interface Sample {
   readonly rps: number;
   readonly p50: number;
   readonly p99: number;
+  /** CPU microseconds the hop process spent per request; undefined for the direct baseline. */
+  readonly cpuPerRequest: number | undefined;
 }
 
 export function median(values: readonly number[]): number {
@@ -17,5 +19,8 @@ export function summarise(samples: readonly Sample[]): Sample {
     rps: median(samples.map((s) => s.rps)),
     p50: median(samples.map((s) => s.p50)),
     p99: median(samples.map((s) => s.p99)),
+    cpuPerRequest: samples.some((s) => s.cpuPerRequest === undefined)
+      ? undefined
+      : median(samples.map((s) => s.cpuPerRequest ?? 0)),
   };
 }

@@ -45,7 +45,8 @@ export interface RunningProxy {
  * and admin listeners and logs one `listening` line with both URLs.
  */
 export async function startProxy(options: StartProxyOptions): Promise<RunningProxy> {
-  const logger = withRedaction(options.logger ?? createLogger());
+  const baseLogger = options.logger ?? createLogger();
+  const logger = withRedaction(baseLogger);
   const metrics = new ProxyMetrics();
   const lastKnownGood = new LastKnownGood(options.stateDir);
   await lastKnownGood.ensureDir();
@@ -71,7 +72,13 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
 
   const forwarder = new Forwarder({ logger });
   const traffic = createHardenedServer({
-    handler: createTrafficHandler({ currentSnapshot: () => store.current, forwarder, logger, metrics }),
+    handler: createTrafficHandler({
+      currentSnapshot: () => store.current,
+      forwarder,
+      logger,
+      accessLogger: baseLogger,
+      metrics,
+    }),
     logger,
     metrics,
   });

@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createLogger } from '../src/index.js';
+import { withRedaction } from '../src/logging/logger.js';
 import { send } from './helpers/http-client.js';
 import { createSigner, pushOk, startTestProxy } from './helpers/proxy.js';
 import type { TestProxy } from './helpers/proxy.js';
@@ -89,7 +90,8 @@ describe('access log', () => {
         done();
       },
     });
-    const logger = createLogger('info', sink);
+    // Every logger startProxy hands out, except the typed access record, goes through withRedaction.
+    const logger = withRedaction(createLogger('info', sink));
     logger.info(
       { req: { headers: { authorization: 'Bearer secret-token', cookie: 'sid=secret-cookie' } } },
       'x',

@@ -27,8 +27,12 @@ export const REDACT_PATHS = [
 
 const REDACT = { paths: REDACT_PATHS, censor: '[Redacted]' };
 
+/**
+ * The proxy's base logger, without redaction: startProxy adds redaction to every logger except the
+ * per-request access record (see traffic/handler.ts for why that one may skip it).
+ */
 export function createLogger(level: LevelWithSilent = 'info', destination?: DestinationStream): Logger {
-  const options = { level, redact: REDACT, base: { component: 'portcullis-proxy' } };
+  const options = { level, base: { component: 'portcullis-proxy' } };
   return destination === undefined ? pino(options) : pino(options, destination);
 }
 
