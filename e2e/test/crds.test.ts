@@ -38,8 +38,9 @@ function validatorFor(kind: string): ValidateFunction {
   return ajv.compile(schema);
 }
 
-const examples = readdirSync(join(REPO_ROOT, 'examples/quickstart')).flatMap((f) =>
-  loadYaml(join(REPO_ROOT, 'examples/quickstart', f)),
+const exampleFolders = ['examples/quickstart', 'examples/gitops'];
+const examples = exampleFolders.flatMap((folder) =>
+  readdirSync(join(REPO_ROOT, folder)).flatMap((f) => loadYaml(join(REPO_ROOT, folder, f))),
 );
 
 describe('CRD manifests', () => {
@@ -55,7 +56,7 @@ describe('CRD manifests', () => {
     }
   });
 
-  it.each(['RouteClassification', 'GatewayPolicy'])('accept the quick-start %s', (kind) => {
+  it.each(['RouteClassification', 'GatewayPolicy'])('accept every example %s', (kind) => {
     const validate = validatorFor(kind);
     const docs = examples.filter((d) => d.kind === kind);
     expect(docs.length).toBeGreaterThan(0);
