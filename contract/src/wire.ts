@@ -4,6 +4,7 @@ import { ADMIN_REJECT_CODES } from './codes.js';
 /**
  * The admin channel between controller and proxy: plain HTTP(S) with JSON, no gRPC.
  *   PUT  /v1/snapshot          body: compact JWS (application/jose) -> ApplyResponse
+ *   GET  /v1/snapshot          -> {version, hash, snapshot}: the snapshot in force, printable form
  *   GET  /v1/snapshot/status   -> ProxyStatus
  *   GET  /healthz, /readyz, /metrics
  */

@@ -12,7 +12,7 @@ import {
   contentHash,
   signSnapshot,
 } from './helpers/contract.js';
-import type { Snapshot } from '@portcullis/contract';
+import type { PublicJwk, Snapshot } from '@portcullis/contract';
 import { json, send } from './helpers/http-client.js';
 import type { Reply } from './helpers/http-client.js';
 import { createSigner, startTestProxy } from './helpers/proxy.js';
@@ -42,6 +42,14 @@ async function signPayloadText(text: string, header: Record<string, unknown>): P
   return new CompactSign(new TextEncoder().encode(text))
     .setProtectedHeader({ alg: 'EdDSA', ...header })
     .sign(signer.key.privateKey);
+}
+
+/** One JWT-protected route whose provider has exactly `key`: for testing what a key can break. */
+function protectedSnapshotWithKey(key: PublicJwk): Snapshot {
+  return snapshot(
+    [route({ id: 'default/test/public', path: '/public', upstream: upstream.url, policies: ['default/p'] })],
+    [jwtPolicy('default/p', [{ issuer: 'https://idp.test', algorithms: ['ES256'], keys: [key] }])],
+  );
 }
 
 async function expectStillV1(): Promise<void> {
@@ -189,17 +197,7 @@ describe('admin listener: applying snapshots', () => {
   it('refuses a signed snapshot that ships a private JWK member "d" (422 SchemaInvalid)', async () => {
     const key = await tokenKey('ES256', 'k1');
     const withPrivate = { ...key.publicJwk, d: 'c2VjcmV0' } as typeof key.publicJwk;
-    const v2 = snapshot(
-      [
-        route({
-          id: 'default/test/public',
-          path: '/public',
-          upstream: upstream.url,
-          policies: ['default/p'],
-        }),
-      ],
-      [jwtPolicy('default/p', [{ issuer: 'https://idp.test', algorithms: ['ES256'], keys: [withPrivate] }])],
-    );
+    const v2 = protectedSnapshotWithKey(withPrivate);
     const reply = await tp.push(v2, 2);
     expect(reply.status).toBe(422);
     expect(errorCode(reply)).toBe('SchemaInvalid');
@@ -209,17 +207,7 @@ describe('admin listener: applying snapshots', () => {
   it('refuses a snapshot whose JWT key jose cannot import (422 CompileFailed) and keeps the old one', async () => {
     const key = await tokenKey('ES256', 'k1');
     const broken = { ...key.publicJwk, x: 'AAAA', y: 'AAAA' };
-    const v2 = snapshot(
-      [
-        route({
-          id: 'default/test/public',
-          path: '/public',
-          upstream: upstream.url,
-          policies: ['default/p'],
-        }),
-      ],
-      [jwtPolicy('default/p', [{ issuer: 'https://idp.test', algorithms: ['ES256'], keys: [broken] }])],
-    );
+    const v2 = protectedSnapshotWithKey(broken);
     const reply = await tp.push(v2, 2);
     expect(reply.status).toBe(422);
     expect(errorCode(reply)).toBe('CompileFailed');
@@ -374,7 +362,7 @@ describe('admin listener: other endpoints', () => {
   it('answers unknown admin paths and methods with a 404 JSON error', async () => {
     for (const [method, path] of [
       ['GET', '/nope'],
-      ['GET', '/v1/snapshot'],
+      ['POST', '/v1/snapshot'],
       ['DELETE', '/v1/snapshot'],
       ['PUT', '/v1/snapshot?x=1'],
     ] as const) {

@@ -4,6 +4,7 @@ import {
   ADMIN_REJECT_CODES,
   JWS_MEDIA_TYPE,
   MAX_SIGNED_SNAPSHOT_BYTES,
+  printableSnapshot,
 } from '@portcullis/contract';
 import type { AdminRejectCode, ApplyResponse } from '@portcullis/contract';
 import type { Logger } from 'pino';
@@ -51,6 +52,19 @@ async function route(options: AdminServerOptions, req: IncomingMessage, res: Ser
   switch (key) {
     case `PUT ${ADMIN_PATHS.snapshot}`:
       return putSnapshot(options, req, res);
+    case `GET ${ADMIN_PATHS.snapshot}`: {
+      // What exactly this proxy enforces, in the printable (key-material-redacted) form.
+      const current = store.current;
+      if (current === undefined) {
+        return sendReject(res, store, { code: 'NotFound', message: 'no snapshot in force', close: false });
+      }
+      const view = {
+        version: current.version,
+        hash: current.hash,
+        snapshot: printableSnapshot(current.source),
+      };
+      return sendJson(res, { status: 200, body: view });
+    }
     case `GET ${ADMIN_PATHS.status}`:
       return sendJson(res, { status: 200, body: store.status() });
     case `GET ${ADMIN_PATHS.healthz}`:

@@ -62,6 +62,7 @@ export async function compileSnapshot(
     compiled: {
       version: payload.version,
       hash: payload.hash,
+      source: payload.snapshot,
       routes: table.table,
       claimHeaders,
       tokenCache: new TokenCache(options.tokenCacheSize ?? DEFAULT_TOKEN_CACHE_SIZE),

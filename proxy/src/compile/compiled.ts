@@ -1,5 +1,5 @@
 import type { JWTVerifyGetKey } from 'jose';
-import type { JwtAlgorithm } from '@portcullis/contract';
+import type { JwtAlgorithm, Snapshot } from '@portcullis/contract';
 import type { RouteTable } from './route-table.js';
 import type { TokenCache } from '../auth/token-cache.js';
 
@@ -11,6 +11,8 @@ import type { TokenCache } from '../auth/token-cache.js';
 export interface CompiledSnapshot {
   readonly version: number;
   readonly hash: string;
+  /** The verified snapshot this was compiled from, for the admin's printable view (GET /v1/snapshot). */
+  readonly source: Snapshot;
   readonly routes: RouteTable;
   /** Every header name any provider forwards a claim in: always stripped from client requests. */
   readonly claimHeaders: ReadonlySet<string>;
