@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { createServer } from 'node:net';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const PROXY_BIN = `${REPO_ROOT}proxy/dist/main.js`;
@@ -83,12 +84,16 @@ export interface ProxyProcess {
 }
 
 /** Starts the real proxy binary on ephemeral loopback ports and waits for its `listening` line. */
-export async function startProxyProcess(trustedKeysFile: string, stateDir: string): Promise<ProxyProcess> {
+export async function startProxyProcess(
+  trustedKeysFile: string,
+  stateDir: string,
+  ports: { admin?: number } = {},
+): Promise<ProxyProcess> {
   const proc = new NodeProcess(PROXY_BIN, [
     '--listen',
     '127.0.0.1:0',
     '--admin-listen',
-    '127.0.0.1:0',
+    `127.0.0.1:${ports.admin ?? 0}`,
     '--trusted-keys',
     trustedKeysFile,
     '--state-dir',
@@ -116,4 +121,14 @@ export function startControllerProcess(
   ];
   for (const p of proxies) args.push('--proxy', p);
   return new NodeProcess(CLI_BIN, args);
+}
+
+/** A loopback port that was free a moment ago, for a process that must be told its port up front. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const address = server.address();
+  await new Promise((r) => server.close(r));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
 }
