@@ -22,6 +22,7 @@ import { summarise, type Sample } from './stats.js';
  * reported as a ratio against baselines measured in the same run, interleaved round by round so
  * that the noise of a shared machine falls on all of them alike:
  *   direct   - the load generator straight to the upstream
+ *   pipe     - through a hand-rolled http.request pipe (no library): the cheapest honest Node hop
  *   bare     - through a bare http-proxy passthrough (same forwarding library, nothing else)
  *   public   - through Portcullis, a declared public route (routing, normalisation, headers, logs)
  *   jwt      - through Portcullis, a JWT-protected route (the verification is cached by token hash)
@@ -50,6 +51,8 @@ async function main(): Promise<void> {
     children.push(upstream.child);
     const bare = await startNode(here('./bare-proxy.js'), [upstream.value], listening);
     children.push(bare.child);
+    const pipe = await startNode(here('./pipe-proxy.js'), [upstream.value], listening);
+    children.push(pipe.child);
 
     const key = await generateSigningKey();
     const trusted = join(dir, 'trusted-keys.json');
@@ -95,6 +98,7 @@ async function main(): Promise<void> {
     const scenarios = [
       // `hop`: the process between client and upstream, whose CPU per request is measured.
       { name: 'direct', url: `${upstream.value}/v1/orders/42`, headers: {}, hop: undefined },
+      { name: 'pipe', url: `${pipe.value}/v1/orders/42`, headers: {}, hop: pipe.child.process.pid },
       { name: 'bare', url: `${bare.value}/v1/orders/42`, headers: {}, hop: bare.child.process.pid },
       {
         name: 'public',
@@ -162,7 +166,7 @@ function report(s: ReadonlyMap<string, Sample>): void {
   };
   const direct = get('direct');
   const bare = get('bare');
-  const rows = ['direct', 'bare', 'public', 'jwt'].map((name) => {
+  const rows = ['direct', 'pipe', 'bare', 'public', 'jwt'].map((name) => {
     const x = get(name);
     return {
       scenario: name,
