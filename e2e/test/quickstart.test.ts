@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { CLI_BIN, NodeProcess, REPO_ROOT, freePort } from './helpers/processes.js';
 
@@ -75,5 +76,36 @@ describe('portcullis up (the quick-start)', () => {
   it('stops cleanly on Ctrl-C (SIGINT), taking the proxy with it', async () => {
     up.child.kill('SIGINT');
     expect(await up.exited).toBe(0);
+  });
+});
+
+describe('portcullis up when a port is taken', () => {
+  it('exits 1 and says which port and which flag, instead of hanging', async () => {
+    const holder = createServer();
+    await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
+    const address = holder.address();
+    const taken = address !== null && typeof address === 'object' ? address.port : 0;
+    const dir = await mkdtemp(join(tmpdir(), 'portcullis-up-busy-'));
+    try {
+      const up = new NodeProcess(CLI_BIN, [
+        'up',
+        '-f',
+        join(REPO_ROOT, 'examples/quickstart'),
+        '--port',
+        String(taken),
+        '--admin-port',
+        '0',
+        '--upstream-port',
+        String(await freePort()),
+        '--state-dir',
+        join(dir, 'state'),
+      ]);
+      expect(await up.exited).toBe(1);
+      expect(up.lines.join('\n')).toContain(`EADDRINUSE: address already in use 127.0.0.1:${taken}`);
+      expect(up.lines.join('\n')).toContain('see --port, --admin-port');
+    } finally {
+      holder.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -166,12 +166,19 @@ async function startStack(o: UpOptions): Promise<Stack | undefined> {
 
   const proxy = spawnProxy(o, trustedKeysFile);
   closers.push(() => stopChild(proxy));
-  const urls = await waitForListening(proxy, join(o.stateDir, 'proxy.log'));
-  if (urls === undefined) {
-    process.stderr.write(`portcullis up: the proxy did not start; see ${join(o.stateDir, 'proxy.log')}\n`);
+  const started = await waitForListening(proxy, join(o.stateDir, 'proxy.log'));
+  if (!started.ok) {
+    const hint = started.error.includes('EADDRINUSE')
+      ? ' (another process holds the port: see --port, --admin-port)'
+      : '';
+    const log = join(o.stateDir, 'proxy.log');
+    process.stderr.write(
+      `portcullis up: the proxy did not start: ${started.error}${hint}\nFull log: ${log}\n`,
+    );
     await closeAll();
     return undefined;
   }
+  const urls = started.urls;
 
   const controller = await startController({
     folder: o.folder,
@@ -231,21 +238,23 @@ function spawnProxy(o: UpOptions, trustedKeysFile: string): ChildProcess {
   return spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
+type ProxyStart =
+  | { readonly ok: true; readonly urls: { traffic: string; admin: string } }
+  | { readonly ok: false; readonly error: string };
+
 /**
  * Copies the proxy's JSON log to a file, echoes one short line per request to the terminal, and
- * resolves with the URLs from its `listening` line (undefined if it exits first).
+ * resolves with the URLs from its `listening` line, or with its last error if it exits first.
  */
-function waitForListening(
-  proxy: ChildProcess,
-  logPath: string,
-): Promise<{ traffic: string; admin: string } | undefined> {
+function waitForListening(proxy: ChildProcess, logPath: string): Promise<ProxyStart> {
   const log = pino.destination({ dest: logPath, mkdir: true });
   proxy.stderr?.pipe(process.stderr);
-  return new Promise((resolveUrls) => {
+  return new Promise((resolveStart) => {
     if (proxy.stdout === null) {
-      resolveUrls(undefined);
+      resolveStart({ ok: false, error: 'no output from the proxy process' });
       return;
     }
+    let lastError = 'it exited before listening';
     const lines = createInterface({ input: proxy.stdout });
     lines.on('line', (line) => {
       log.write(`${line}\n`);
@@ -260,13 +269,15 @@ function waitForListening(
         typeof parsed.traffic === 'string' &&
         typeof parsed.admin === 'string'
       ) {
-        resolveUrls({ traffic: parsed.traffic, admin: parsed.admin });
+        resolveStart({ ok: true, urls: { traffic: parsed.traffic, admin: parsed.admin } });
         return;
       }
+      const err = parsed.err as { message?: unknown } | undefined;
+      if (typeof err?.message === 'string') lastError = err.message;
       const access = formatAccessLine(parsed);
       if (access !== undefined) process.stdout.write(`${access}\n`);
     });
-    proxy.once('exit', () => resolveUrls(undefined));
+    proxy.once('exit', () => resolveStart({ ok: false, error: lastError }));
   });
 }
 
