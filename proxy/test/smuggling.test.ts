@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { SERVER_LIMITS } from '../src/http/hardened-server.js';
 import { sendRaw, statusLines } from './helpers/http-client.js';
 import { createSigner, pushOk, startTestProxy } from './helpers/proxy.js';
 import type { TestProxy } from './helpers/proxy.js';
@@ -84,4 +85,41 @@ describe('request smuggling', () => {
       expect(seen.some((r) => r.url === '/admin')).toBe(false);
     },
   );
+});
+
+describe('headers Node drops silently (beyond its header-count limit)', () => {
+  // Node records at most `maxHeadersCount` headers in req.headers, but llhttp still frames the body
+  // by a Transfer-Encoding or Content-Length it read past that limit. Forwarded without either, a GET
+  // body goes upstream raw: the upstream reads it as a second request.
+  const filler = Array.from({ length: 2100 }, (_, i) => `a${i % 10}:\r\n`).join('');
+  it.each([
+    [
+      'Transfer-Encoding',
+      `Transfer-Encoding: chunked\r\n\r\n${Buffer.byteLength(SMUGGLED).toString(16)}\r\n${SMUGGLED}\r\n0\r\n\r\n`,
+    ],
+    ['Content-Length', `Content-Length: ${Buffer.byteLength(SMUGGLED)}\r\n\r\n${SMUGGLED}`],
+  ])('a %s after thousands of headers is refused, never smuggled', async (_name, tail) => {
+    const before = upstream.seen.length;
+    const out = await sendRaw(
+      tp.proxy.trafficUrl,
+      `GET /public HTTP/1.1\r\nHost: api.test\r\nConnection: close\r\n${filler}${tail}`,
+    );
+    expect(upstream.seen.slice(before).map((r) => r.url)).toEqual([]);
+    expect(statusLines(out)).toEqual([400]);
+  });
+
+  it('accepts a request at the header-line limit and refuses one line more', async () => {
+    const lines = (n: number): string => Array.from({ length: n }, (_, i) => `x-h${i}: v\r\n`).join('');
+    // Host and Connection count as two of the lines.
+    const at = await sendRaw(
+      tp.proxy.trafficUrl,
+      `GET /public HTTP/1.1\r\nHost: api.test\r\nConnection: close\r\n${lines(SERVER_LIMITS.maxHeaders - 2)}\r\n`,
+    );
+    expect(statusLines(at)).toEqual([200]);
+    const over = await sendRaw(
+      tp.proxy.trafficUrl,
+      `GET /public HTTP/1.1\r\nHost: api.test\r\nConnection: close\r\n${lines(SERVER_LIMITS.maxHeaders - 1)}\r\n`,
+    );
+    expect(statusLines(over)).toEqual([400]);
+  });
 });

@@ -17,6 +17,14 @@ export const SERVER_LIMITS = {
   connectionsCheckingInterval: 1_000,
   maxHeaderSize: 16 * 1024,
   maxRequestsPerSocket: 1_000,
+  /**
+   * Header lines a request may carry (Envoy's default). Node silently drops lines past its
+   * `maxHeadersCount` from `req.headers`, while llhttp still frames the body by a Content-Length or
+   * Transfer-Encoding it read there: forwarded without them, a GET body reached the upstream as a
+   * second request. Node is told to keep one line more than allowed, so the protocol stage can tell
+   * "at the limit" from "truncated" and refuse the latter.
+   */
+  maxHeaders: 100,
 } as const;
 
 export interface HttpServerOptions {
@@ -42,6 +50,7 @@ export function createHardenedServer(options: HttpServerOptions): http.Server {
     handler,
   );
   server.keepAliveTimeout = SERVER_LIMITS.keepAliveTimeout;
+  server.maxHeadersCount = SERVER_LIMITS.maxHeaders + 1;
   // `Expect: 100-continue` goes through the pipeline like any request; the forwarder sends the
   // 100 only once the request is allowed, so a refused client is never invited to upload.
   server.on('checkContinue', handler);

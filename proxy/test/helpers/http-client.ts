@@ -77,7 +77,10 @@ export function sendRaw(
   });
 }
 
-/** Status codes of every response in a raw exchange, in order. */
+/**
+ * Status codes of every response in a raw exchange, in order. Not anchored to a line start: a
+ * pipelined response follows the previous body directly (`...}HTTP/1.1 200 OK`), and a `^` would miss it.
+ */
 export function statusLines(raw: string): number[] {
-  return [...raw.matchAll(/^HTTP\/1\.1 (\d{3}) /gm)].map((m) => Number(m[1]));
+  return [...raw.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
 }

@@ -1,3 +1,4 @@
+import { SERVER_LIMITS } from '../../http/hardened-server.js';
 import { CONTINUE, deny } from '../decision.js';
 import type { Decision } from '../decision.js';
 import type { RequestContext } from '../context.js';
@@ -15,13 +16,17 @@ const FRAMING = new Set(['content-length', 'transfer-encoding', 'host']);
  * (HTTP/1.0, the HTTP/0.9 request line, "HTTP/2.0" on an HTTP/1.1 socket), a missing, repeated or
  * list-valued Host, a Host with userinfo, protocol upgrades (WebSocket, h2c: not supported yet), and
  * a Connection header that names a framing header (stripping it would change how the upstream
- * frames the body: request smuggling).
+ * frames the body: request smuggling), and more header lines than the server keeps (Node drops the
+ * rest from `headers` but llhttp still frames the body by them: smuggling again, see SERVER_LIMITS).
  */
 export const protocolStage: Stage = {
   name: 'protocol',
   run(ctx) {
     const { head } = ctx;
     if (head.httpVersion !== '1.1') return deny('HttpVersionNotSupported', `HTTP/${head.httpVersion}`);
+    if (head.rawHeaders.length / 2 > SERVER_LIMITS.maxHeaders) {
+      return deny('BadRequest', `more than ${SERVER_LIMITS.maxHeaders} header lines`);
+    }
     const host = checkHost(ctx);
     if (host.kind === 'deny') return host;
     const connection = head.headers.connection;
