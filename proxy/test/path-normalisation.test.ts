@@ -68,6 +68,11 @@ describe('normaliseTarget', () => {
     ['non-ASCII', '/café'],
     ['a bad query escape', '/a?x=%g0'],
     ['a space in the query', '/a?x=1 2'],
+    ['a dot-dot segment with a matrix parameter', '/public/..;/admin'],
+    ['a dot-dot segment with a named matrix parameter', '/public/..;jsessionid=x/admin'],
+    ['a dot segment with a matrix parameter', '/public/.;x/admin'],
+    ['an encoded dot-dot segment with a matrix parameter', '/public/%2e%2e;/admin'],
+    ['an empty segment with a matrix parameter', '/public/;x/admin'],
   ])('refuses %s', (_name, raw) => {
     expect(normaliseTarget(raw).ok).toBe(false);
   });
@@ -134,6 +139,8 @@ describe('path-normalisation bypasses against a running proxy', () => {
     '/public/x%00',
     '/public/http:/admin',
     '/public/xhttps:/admin',
+    '/public/..;/admin',
+    '/public/%2E%2E;x=1/admin',
   ])('refuses %s with 400 and nothing reaches the protected upstream', async (target) => {
     const raw = await sendRaw(
       tp.proxy.trafficUrl,

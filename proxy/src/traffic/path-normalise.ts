@@ -15,7 +15,8 @@
  *    upper-case hex. Escapes that decode to "/", "\", "%", "?", "#", a control byte, NUL or DEL are
  *    refused (they exist only to smuggle a path past a matcher), as are escapes that are not UTF-8.
  * 5. After decoding, "." and ".." segments (however spelled) and empty segments are refused; only a
- *    trailing slash (one empty last segment) is allowed.
+ *    trailing slash (one empty last segment) is allowed. So are segments that become one of those
+ *    once ";parameters" are cut off (`..;x`, `;x`), as servlet containers cut them.
  * 6. The query may hold pchar, "/", "?" and well-formed "%XX"; it is passed through unchanged.
  */
 
@@ -106,8 +107,17 @@ function checkSegments(path: string): string | undefined {
   const segments = pathSegments(path);
   for (let i = 0; i < segments.length; i++) {
     const seg = segments[i];
+    if (seg === undefined) continue;
     if (seg === '.' || seg === '..') return 'dot segment in path';
     if (seg === '' && i !== segments.length - 1) return 'empty segment in path';
+    // Servlet containers (Tomcat, Jetty) drop ";params" from each segment before resolving dots,
+    // so "/public/..;/admin" is "/admin" to them while it matches "/public/*" here.
+    const semicolon = seg.indexOf(';');
+    if (semicolon !== -1) {
+      const base = seg.slice(0, semicolon);
+      if (base === '.' || base === '..') return 'dot segment with parameters in path';
+      if (base === '') return 'empty segment with parameters in path';
+    }
   }
   return undefined;
 }
