@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createLogger } from '../src/index.js';
 import { withRedaction } from '../src/logging/logger.js';
-import { send } from './helpers/http-client.js';
+import { send, sendRaw, statusLines } from './helpers/http-client.js';
 import { createSigner, pushOk, startTestProxy } from './helpers/proxy.js';
 import type { TestProxy } from './helpers/proxy.js';
 import { jwtPolicy, route, snapshot } from './helpers/snapshots.js';
@@ -99,5 +99,22 @@ describe('access log', () => {
     logger.info({ headers: { 'x-api-key': 'secret-key' } }, 'y');
     expect(lines.join('')).not.toMatch(/secret-(token|cookie|key)/);
     expect(lines.join('')).toContain('[Redacted]');
+  });
+});
+
+describe('refused request targets', () => {
+  it.each([
+    ['absolute-form userinfo', 'http://user:s3cr3t-pw@api.test/private/1'],
+    ['a fragment', '/private/1#access_token=s3cr3t-frag'],
+    ['a fragment after an invalid path', '/private/a b#access_token=s3cr3t-frag'],
+    ['authority-form userinfo', 'user:s3cr3t-pw@api.test:443'],
+  ])('never log the credentials in %s', async (_name, target) => {
+    const out = await sendRaw(
+      tp.proxy.trafficUrl,
+      `GET ${target} HTTP/1.1\r\nHost: api.test\r\nConnection: close\r\n\r\n`,
+    );
+    expect(statusLines(out)).toEqual([400]);
+    const all = tp.logs.lines.join('\n');
+    expect(all).not.toContain('s3cr3t');
   });
 });

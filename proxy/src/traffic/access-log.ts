@@ -71,8 +71,13 @@ function recordRequest(logger: Logger, metrics: ProxyMetrics, finished: Finished
   );
 }
 
-/** For refused targets: the path part only, bounded; JSON escaping makes control bytes visible. */
+/**
+ * For refused targets: the path part only, bounded; JSON escaping makes control bytes visible. A
+ * fragment may carry a token (`#access_token=`), and any target that is not origin-form may carry
+ * userinfo (`http://user:password@host/`, `user:password@host:443`), so neither is ever logged.
+ */
 function rawPathForLog(target: string): string {
-  const q = target.indexOf('?');
-  return (q === -1 ? target : target.slice(0, q)).slice(0, MAX_LOGGED_TARGET);
+  if (!target.startsWith('/') || target.startsWith('//')) return '[not origin-form]';
+  const end = target.search(/[?#]/);
+  return (end === -1 ? target : target.slice(0, end)).slice(0, MAX_LOGGED_TARGET);
 }
