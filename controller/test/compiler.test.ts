@@ -118,6 +118,89 @@ describe('compiler', () => {
     expect(out.snapshot.routes.map((r) => r.id)).toEqual(['ns/b-api/health', 'ns/b-api/read']);
   });
 
+  describe('routes of another namespace', () => {
+    const team = (o: {
+      ns: string;
+      name: string;
+      created: string;
+      hosts: string;
+      routes: string[];
+    }): string =>
+      `apiVersion: portcullis.io/v1alpha1
+kind: RouteClassification
+metadata: {name: ${o.name}, namespace: ${o.ns}, creationTimestamp: "${o.created}"}
+spec:
+  hosts: [${o.hosts}]
+  upstream: {url: http://127.0.0.1:9000}
+  defaultTier: public
+  routes:
+${o.routes.map((r) => `    - ${r}`).join('\n')}
+`;
+    const victim = (hosts: string): string =>
+      team({
+        ns: 'team-b',
+        name: 'admin',
+        created: '2020-01-01T00:00:00Z',
+        hosts,
+        routes: ["{name: all, methods: [GET], path: '/api/*', tier: restricted}"],
+      });
+    const bPolicy = gp()
+      .replaceAll('namespace: ns', 'namespace: team-b')
+      .replace('name: api}', 'name: admin}');
+
+    it.each([
+      ['a narrower literal path on the same host', 'api.example.com', '/api/admin'],
+      ['a parameter path on the same host', 'api.example.com', '/api/{x}'],
+      ["an exact host under the other namespace's wildcard", 'x.example.com', '/api/admin'],
+    ])('cannot shadow a protected route with %s', (_name, hosts, path) => {
+      const out = compile({
+        resources: resources(
+          victim(hosts === 'x.example.com' ? "'*.example.com'" : 'api.example.com'),
+          bPolicy,
+          team({
+            ns: 'team-a',
+            name: 'grab',
+            created: '2024-01-01T00:00:00Z',
+            hosts,
+            routes: [
+              `{name: grab, methods: [GET], path: '${path}'}`,
+              '{name: own, methods: [GET], path: /team-a}',
+            ],
+          }),
+        ),
+      });
+      expect(out.snapshot.routes.map((r) => r.id)).toEqual(['team-a/grab/own', 'team-b/admin/all']);
+      expect(accepted(out, 'RouteClassification', 'grab')).toMatchObject({
+        status: 'False',
+        reason: 'Conflicted',
+      });
+    });
+
+    it('still lets two namespaces share a host with paths that never match the same request', () => {
+      const out = compile({
+        resources: resources(
+          victim('api.example.com'),
+          bPolicy,
+          team({
+            ns: 'team-a',
+            name: 'orders',
+            created: '2024-01-01T00:00:00Z',
+            hosts: 'api.example.com',
+            routes: [
+              "{name: orders, methods: [GET], path: '/orders/*'}",
+              '{name: api, methods: [POST], path: /api/x}',
+            ],
+          }),
+        ),
+      });
+      expect(out.snapshot.routes.map((r) => r.id)).toEqual([
+        'team-a/orders/api',
+        'team-a/orders/orders',
+        'team-b/admin/all',
+      ]);
+    });
+  });
+
   it('reports located problems for the CLI', () => {
     const out = compile({
       resources: resources(rc({ path: '/a/../b' }), gp({ jwks: '{secretRef: {name: nope}}' })),

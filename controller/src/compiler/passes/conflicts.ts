@@ -1,6 +1,7 @@
 import { matcherKey } from '../../validation/route-classification.js';
 import type { RouteModel } from '../../validation/route-classification.js';
 import type { Pass, RouteClassificationState } from '../state.js';
+import { ClaimIndex } from './overlap.js';
 import { compare } from './resolve-refs.js';
 
 /**
@@ -10,11 +11,16 @@ import { compare } from './resolve-refs.js';
  *
  * Objects are visited oldest first and only programmed routes claim, so a route left out here never
  * blocks a newer one. Parameter names do not matter (`/v1/{a}` and `/v1/{b}` match the same
- * requests); different hosts never conflict, a wildcard and an exact name included, because the
- * proxy prefers the exact name.
+ * requests); within one namespace, different hosts never conflict, a wildcard and an exact name
+ * included, because the proxy prefers the exact name.
+ *
+ * Between namespaces, overlapping is enough: the proxy prefers the most specific route (a literal
+ * over `{param}` over `*`, an exact host over a wildcard), so a newer `/api/admin` (public) in
+ * namespace A would otherwise take requests that namespace B's older `/api/*` protects.
  */
 export const resolveRouteConflicts: Pass = (state) => {
   const claims = new Map<string, { rc: RouteClassificationState; route: RouteModel }>();
+  const index = new ClaimIndex<{ rc: RouteClassificationState; route: RouteModel }>();
   let claimed = 0;
   const inForce = state.routeClassifications.filter((rc) => rc.effective !== undefined).sort(byAge);
   for (const rc of inForce) {
@@ -46,7 +52,25 @@ export const resolveRouteConflicts: Pass = (state) => {
         });
         continue;
       }
+      const claim = {
+        namespace: rc.resource.namespace,
+        hosts: model.hosts,
+        methods: route.methods,
+        path: route.path,
+        owner: { rc, route },
+      };
+      const overlap = index.overlapFromOtherNamespace(claim);
+      if (overlap !== undefined) {
+        const { rc: winner, route: theirs } = overlap.owner;
+        rc.excluded.add(route.name);
+        rc.conflicts.push({
+          path: ['spec', 'routes', route.index],
+          message: `${route.path} can match requests for route "${theirs.name}" (${theirs.path}) of the older RouteClassification ${winner.resource.namespace}/${winner.resource.name} in another namespace`,
+        });
+        continue;
+      }
       for (const k of keys) claims.set(k.key, { rc, route });
+      index.add(claim);
       claimed += keys.length;
     }
   }
