@@ -73,9 +73,23 @@ export const PublicJwkSchema = z.strictObject({
 });
 export type PublicJwk = z.infer<typeof PublicJwkSchema>;
 
+/**
+ * Headers the proxy sets itself on every forwarded request; a claim forwarded in one of them would
+ * let a token holder choose its value (a spoofed client address, a request id that points the
+ * upstream's logs at another request).
+ */
+export function isProxySetHeader(lowerCaseName: string): boolean {
+  return (
+    lowerCaseName.startsWith('x-forwarded-') ||
+    lowerCaseName === 'x-real-ip' ||
+    lowerCaseName === 'x-request-id'
+  );
+}
+
 const headerName = z
   .string()
-  .regex(/^x-[a-z0-9-]{1,62}$/, 'must be a lowercase header name starting with x-');
+  .regex(/^x-[a-z0-9-]{1,62}$/, 'must be a lowercase header name starting with x-')
+  .refine((h) => !isProxySetHeader(h), { error: 'is set by the proxy and cannot carry a claim' });
 
 export const JwtProviderSchema = z.strictObject({
   name,

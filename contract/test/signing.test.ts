@@ -104,6 +104,11 @@ describe('signed snapshots', () => {
     ['a __proto__ member in a route', (s: Record<string, unknown>) => withProtoRoute(s)],
     ['a non-public route with no policy', (s: Record<string, unknown>) => withUnprotectedRoute(s)],
     ['a route naming a missing policy', (s: Record<string, unknown>) => withDanglingPolicy(s)],
+    ['a claim forwarded in x-request-id', (s: Record<string, unknown>) => setClaimHeader(s, 'x-request-id')],
+    [
+      'a claim forwarded in x-forwarded-for',
+      (s: Record<string, unknown>) => setClaimHeader(s, 'x-forwarded-for'),
+    ],
   ])('refuses a correctly signed snapshot with %s', async (_label, mutate) => {
     const snap = mutate(structuredClone(sampleSnapshot()));
     const raw = `{"version":1,"hash":"${hashOfRawJson(snap)}","snapshot":${typeof snap === 'string' ? snap : JSON.stringify(snap)}}`;
@@ -157,6 +162,13 @@ function setKey(s: Record<string, unknown>, jwk: object): Record<string, unknown
   const policies = s.policies as { authentication: { jwt: { keys: object[] }[] } }[];
   const provider = policies[0]?.authentication.jwt[0];
   if (provider) provider.keys = [jwk];
+  return s;
+}
+
+function setClaimHeader(s: Record<string, unknown>, header: string): Record<string, unknown> {
+  const policies = s.policies as { authentication: { jwt: { forwardClaims: object[] }[] } }[];
+  const provider = policies[0]?.authentication.jwt[0];
+  if (provider) provider.forwardClaims = [{ claim: 'sub', header }];
   return s;
 }
 

@@ -230,6 +230,7 @@ describe('GatewayPolicy validation', () => {
                 { claim: 'b', header: 'authorization' },
                 { claim: 'c', header: 'x-a' },
                 { claim: 'd', header: 'X-A' },
+                { claim: 'e', header: 'X-Request-Id' },
               ],
             }),
           ],
@@ -237,9 +238,10 @@ describe('GatewayPolicy validation', () => {
       }),
     );
     expect(messages(r)).toEqual([
-      'spec.authentication.jwt[0].forwardClaims[0].header: x-forwarded-* and x-real-ip are set by the proxy and cannot carry a claim',
+      'spec.authentication.jwt[0].forwardClaims[0].header: x-forwarded-*, x-real-ip and x-request-id are set by the proxy and cannot carry a claim',
       'spec.authentication.jwt[0].forwardClaims[1].header: must be a header name starting with x- (letters, digits, "-")',
       'spec.authentication.jwt[0].forwardClaims[3]: duplicate header (same as [2])',
+      'spec.authentication.jwt[0].forwardClaims[4].header: x-forwarded-*, x-real-ip and x-request-id are set by the proxy and cannot carry a claim',
     ]);
   });
 

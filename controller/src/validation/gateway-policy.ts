@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ENFORCEMENT_MODES, JWT_ALGORITHMS } from '@portcullis/contract';
+import { ENFORCEMENT_MODES, JWT_ALGORITHMS, isProxySetHeader } from '@portcullis/contract';
 import type { JwtAlgorithm } from '@portcullis/contract';
 import {
   dnsLabel,
@@ -60,15 +60,15 @@ const algorithm = z
 
 /**
  * Claims are forwarded as identity headers. Header names are case-insensitive; they are stored lower
- * case. Forwarding headers and the client IP are reserved: a token holder must not be able to set them.
+ * case. Headers the proxy sets (forwarding, client IP, request id) are reserved: a token holder must not be able to set them.
  */
 const forwardHeader = z
   .string()
   .max(64)
   .regex(/^x-[a-z0-9-]{1,62}$/i, 'must be a header name starting with x- (letters, digits, "-")')
   .transform((h) => h.toLowerCase())
-  .refine((h) => !h.startsWith('x-forwarded-') && h !== 'x-real-ip', {
-    error: 'x-forwarded-* and x-real-ip are set by the proxy and cannot carry a claim',
+  .refine((h) => !isProxySetHeader(h), {
+    error: 'x-forwarded-*, x-real-ip and x-request-id are set by the proxy and cannot carry a claim',
   });
 
 const jwks = z
