@@ -79,6 +79,11 @@ describe('request headers', () => {
     expect((await publicGet({})).reply.status).toBe(200);
   });
 
+  it('matches a Host with a port and any case by its name, and forwards it lower-cased', async () => {
+    const { seen } = await publicGet({ host: 'API.Test:8443' });
+    expect(seen.headers['x-forwarded-host']).toBe('api.test:8443');
+  });
+
   it('strips headers the client names in Connection', async () => {
     const { seen } = await publicGet({ connection: 'close, X-Auth-User', 'x-auth-user': 'admin' });
     expect(seen.headers['x-auth-user']).toBeUndefined();
@@ -171,6 +176,9 @@ describe('protocol checks', () => {
     ['a Host list', ['Host: api.test, evil.test']],
     ['a Host with userinfo', ['Host: user@evil.test']],
     ['a Host with a bad port', ['Host: api.test:99999']],
+    ['a Host with port 0', ['Host: api.test:0']],
+    ['a Host with a zero-padded port', ['Host: api.test:080']],
+    ['a Host with an empty port', ['Host: api.test:']],
     ['a Host with an underscore', ['Host: api_test']],
     ['an empty Host', ['Host: ']],
     ['no Host', []],

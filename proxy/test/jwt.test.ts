@@ -143,6 +143,22 @@ describe('JWT authentication', () => {
     },
   );
 
+  it('forwards a finite number claim and never an infinite one (1e400 parses as Infinity)', async () => {
+    const token = async (tenant: string) =>
+      signRaw(
+        es,
+        `{"iss":"${ISS}","aud":"api","sub":"user-1","tenant":${tenant},"exp":${nowSeconds() + 600}}`,
+        {
+          typ: 'JWT',
+        },
+      );
+    const finite = json<SeenRequest>(await call('/private', bearer(await token('42'))));
+    expect(finite.headers['x-user-tenant']).toBe('42');
+    const reply = await call('/private', bearer(await token('1e400')));
+    expect(reply.status).toBe(200);
+    expect(json<SeenRequest>(reply).headers['x-user-tenant']).toBeUndefined();
+  });
+
   it('replaces a client-supplied identity header with the verified claim', async () => {
     const reply = await call('/private', bearer(await mint(es, ISS)), {
       'x-portcullis-subject': 'admin',

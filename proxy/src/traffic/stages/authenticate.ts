@@ -65,7 +65,12 @@ function recordIdentity(ctx: RequestContext, claims: Readonly<JWTPayload>, provi
   for (const { claim, header } of provider.forwardClaims) {
     if (ctx.identityHeaders.some(([name]) => name === header)) continue;
     const value: unknown = claims[claim];
-    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') continue;
+    // JSON.parse reads 1e400 as Infinity: a number that no issuer meant is not forwarded.
+    const forwardable =
+      typeof value === 'string' ||
+      typeof value === 'boolean' ||
+      (typeof value === 'number' && Number.isFinite(value));
+    if (!forwardable) continue;
     const text = String(value);
     if (HEADER_SAFE.test(text)) ctx.identityHeaders.push([header, text]);
   }

@@ -6,7 +6,12 @@ import type { Stage } from './stage.js';
 
 // host = IP-literal / DNS-style name, then an optional port (RFC 9110 §7.2, RFC 3986 §3.2.2).
 // No userinfo ("@"), no list (","), no "_": a Host that two parsers could read differently is refused.
-const HOST_HEADER = /^(\[[0-9a-f:.]{2,45}\]|[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?)(?::([0-9]{1,5}))?$/;
+/**
+ * A host name or bracketed IP literal and an optional port of 1 to 65535 without leading zeros: the
+ * Host is forwarded as X-Forwarded-Host, and an upstream that builds URLs from it must not be handed
+ * `:0`, `:080` or an empty port that other parsers read differently.
+ */
+const HOST_HEADER = /^(\[[0-9a-f:.]{2,45}\]|[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?)(?::([1-9][0-9]{0,4}))?$/;
 
 /** Framing headers that must reach the upstream exactly as Node parsed them. */
 const FRAMING = new Set(['content-length', 'transfer-encoding', 'host']);
