@@ -23,14 +23,22 @@ export async function startNode<T>(
       }),
   };
   const value = await new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${script} did not start within 15 s`)), 15_000);
+    const timer = setTimeout(() => {
+      // Not yet in the caller's list of children: stopped here, or it would outlive the bench.
+      proc.kill('SIGKILL');
+      reject(new Error(`${script} did not start within 15 s`));
+    }, 15_000);
     proc.once('exit', (code) => reject(new Error(`${script} exited with ${String(code)}`)));
     if (proc.stdout === null) return reject(new Error('no stdout'));
-    createInterface({ input: proc.stdout }).on('line', (line) => {
+    const lines = createInterface({ input: proc.stdout });
+    lines.on('line', (line) => {
       try {
         const found = pick(JSON.parse(line) as Record<string, unknown>);
         if (found !== undefined) {
           clearTimeout(timer);
+          // Stop parsing: the proxy's access log would otherwise cost this process (which also runs
+          // the load generator) a JSON.parse per request. The rest is drained unread below.
+          lines.close();
           resolve(found);
         }
       } catch {
@@ -38,6 +46,7 @@ export async function startNode<T>(
       }
     });
   });
+  // Drained, never parsed: a pipe left full would block the child's writes.
   proc.stdout?.resume();
   return { child, value };
 }

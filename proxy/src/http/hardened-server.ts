@@ -74,13 +74,16 @@ export function createHardenedServer(options: HttpServerOptions): http.Server {
  * instead keeps the socket open and answers 503 to every later request, so a client that ignores
  * `Connection: close` (autocannon does) would get an endless stream of 503s from a healthy proxy.
  */
+const SERVED = Symbol('portcullis.served');
+
 function closeAfterMaxRequests(
   handler: (req: IncomingMessage, res: ServerResponse) => void,
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  const served = new WeakMap<object, number>();
+  // Counted on the socket itself rather than in a WeakMap: weak keys cost every GC (see forwarder.ts).
   return (req, res) => {
-    const count = (served.get(req.socket) ?? 0) + 1;
-    served.set(req.socket, count);
+    const socket = req.socket as typeof req.socket & { [SERVED]?: number };
+    const count = (socket[SERVED] ?? 0) + 1;
+    socket[SERVED] = count;
     if (count >= SERVER_LIMITS.maxRequestsPerSocket) res.shouldKeepAlive = false;
     handler(req, res);
   };
