@@ -298,6 +298,14 @@ describe('policy modes and conjunction', () => {
 });
 
 describe('verified-token cache', () => {
+  it('never lets a token cached for one provider pass another provider that would refuse it', async () => {
+    const token = await mint(rs, ISS);
+    expect((await call('/private', bearer(token))).status).toBe(200);
+    expect((await call('/private', bearer(token))).status).toBe(200);
+    // Same key and issuer, but this provider allows ES256 only.
+    expectDenied(await call('/es-only', bearer(token)), 'InvalidCredentials');
+  });
+
   it('serves a repeated token from the cache, and a key rotation in a new snapshot invalidates it', async () => {
     const token = await mint(es, ISS);
     expect((await call('/private', bearer(token))).status).toBe(200);

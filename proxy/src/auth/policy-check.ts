@@ -1,4 +1,3 @@
-import { hash } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 import type { CompiledPolicy, CompiledProvider } from '../compile/compiled.js';
 import type { TokenCache } from './token-cache.js';
@@ -21,8 +20,10 @@ export type PolicyOutcome =
 export interface PolicyCheckInput {
   readonly policy: CompiledPolicy;
   readonly bearer: BearerToken;
-  /** Inspection of the bearer token, done once per request and shared by all policies. */
-  readonly inspection: TokenInspection | undefined;
+  /** sha256 of the bearer token (base64), computed once per request: the token-cache key part. */
+  readonly digest: string | undefined;
+  /** Decodes and screens the bearer token; memoised per request and only called on a cache miss. */
+  readonly inspect: () => TokenInspection;
   readonly cache: TokenCache;
   readonly nowMs: number;
   readonly onVerify?: (result: 'valid' | 'invalid' | 'cache-hit') => void;
@@ -39,29 +40,36 @@ export async function checkPolicy(input: PolicyCheckInput): Promise<PolicyOutcom
     return { ok: false, code: 'AuthenticationRequired', reason: 'no Authorization header' };
   }
   if (bearer.kind === 'invalid') return { ok: false, code: 'InvalidCredentials', reason: bearer.reason };
-  const inspection = input.inspection;
-  if (inspection === undefined || !inspection.ok) {
-    return { ok: false, code: 'InvalidCredentials', reason: inspection?.reason ?? 'token not inspected' };
+  const digest = input.digest ?? '';
+  // A hit means these exact token bytes verified against this provider (after the same screening),
+  // so the token need not even be decoded again: the cache is looked up before anything else.
+  for (const provider of policy.providers) {
+    const cached = input.cache.get(cacheKey(provider, digest), input.nowMs);
+    if (cached !== undefined) {
+      input.onVerify?.('cache-hit');
+      return { ok: true, claims: cached, provider };
+    }
   }
+  const inspection = input.inspect();
+  if (!inspection.ok) return { ok: false, code: 'InvalidCredentials', reason: inspection.reason };
   const providers = policy.providersByIssuer.get(inspection.issuer);
   if (providers === undefined) {
     return { ok: false, code: 'InvalidCredentials', reason: 'no provider for the token issuer' };
   }
   let lastReason = 'no provider accepted the token';
   for (const provider of providers) {
-    const key = hash('sha256', `${provider.id}\u0000${bearer.token}`, 'base64');
-    const cached = input.cache.get(key, input.nowMs);
-    if (cached !== undefined) {
-      input.onVerify?.('cache-hit');
-      return { ok: true, claims: cached, provider };
-    }
     const verified = await verifyJwt(provider, bearer.token, input.nowMs);
     input.onVerify?.(verified.ok ? 'valid' : 'invalid');
     if (verified.ok) {
-      input.cache.set(key, verified.claims, verified.expiresAtMs);
+      input.cache.set(cacheKey(provider, digest), verified.claims, verified.expiresAtMs);
       return { ok: true, claims: verified.claims, provider };
     }
     lastReason = verified.reason;
   }
   return { ok: false, code: 'InvalidCredentials', reason: lastReason };
+}
+
+/** Provider ids cannot contain NUL, so no two (provider, token) pairs share a key. */
+function cacheKey(provider: CompiledProvider, digest: string): string {
+  return `${provider.id}\u0000${digest}`;
 }

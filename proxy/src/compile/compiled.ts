@@ -45,6 +45,8 @@ export interface CompiledPolicy {
   /** True when the policy has at least one JWT provider, i.e. it requires a bearer token. */
   readonly requiresJwt: boolean;
   readonly providersByIssuer: ReadonlyMap<string, readonly CompiledProvider[]>;
+  /** Every provider, in declaration order: where a verified token is looked up before decoding it. */
+  readonly providers: readonly CompiledProvider[];
 }
 
 export interface CompiledProvider {

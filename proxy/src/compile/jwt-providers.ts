@@ -59,6 +59,7 @@ export async function compilePolicy(policy: DeepReadonly<Policy>, index: number)
       mode: policy.enforcementMode,
       requiresJwt: policy.authentication.jwt.length > 0,
       providersByIssuer,
+      providers: [...providersByIssuer.values()].flat(),
     },
   };
 }

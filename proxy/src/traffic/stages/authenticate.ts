@@ -1,6 +1,8 @@
+import { hash } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 import { extractBearer } from '../../auth/bearer.js';
 import { inspectToken } from '../../auth/jwt-verify.js';
+import type { TokenInspection } from '../../auth/jwt-verify.js';
 import { checkPolicy } from '../../auth/policy-check.js';
 import type { CompiledPolicy, CompiledProvider, CompiledSnapshot } from '../../compile/compiled.js';
 import type { RequestContext } from '../context.js';
@@ -34,13 +36,17 @@ async function authenticate(
   snapshot: CompiledSnapshot,
 ): Promise<Decision> {
   const bearer = extractBearer(ctx.head.headers, ctx.head.rawHeaders);
-  const inspection = bearer.kind === 'token' ? inspectToken(bearer.token) : undefined;
+  const token = bearer.kind === 'token' ? bearer.token : '';
+  const digest = bearer.kind === 'token' ? hash('sha256', token, 'base64') : undefined;
+  let inspection: TokenInspection | undefined;
+  const inspect = (): TokenInspection => (inspection ??= inspectToken(token));
   const nowMs = ctx.env.now();
   for (const policy of policies) {
     const outcome = await checkPolicy({
       policy,
       bearer,
-      inspection,
+      digest,
+      inspect,
       cache: snapshot.tokenCache,
       nowMs,
       onVerify: ctx.env.onJwtVerify,
