@@ -199,6 +199,28 @@ describe('protocol checks', () => {
     expect(out).toContain('"code":"HttpVersionNotSupported"');
   });
 
+  it('refuses HTTP/2.0 in a request line on an HTTP/1.1 connection and forwards nothing', async () => {
+    const before = upstream.seen.length;
+    const out = await sendRaw(
+      tp.proxy.trafficUrl,
+      raw(['GET /public HTTP/2.0', 'Host: api.test', 'Connection: close']),
+    );
+    expect(out).toMatch(/^HTTP\/1\.1 505 /);
+    expect(upstream.seen.length).toBe(before);
+  });
+
+  // llhttp accepts runs of spaces in the request line and Node exposes no raw line to refuse it by
+  // (FIELD-NOTES 6). What the proxy guarantees is that the upstream gets one canonical request line.
+  it.each([
+    ['before the target', 'GET  /public HTTP/1.1'],
+    ['after the target', 'GET /public  HTTP/1.1'],
+  ])('forwards a request line with a double space %s as one canonical request', async (_name, line) => {
+    const before = upstream.seen.length;
+    const out = await sendRaw(tp.proxy.trafficUrl, raw([line, 'Host: api.test', 'Connection: close']));
+    expect(statusLines(out)).toEqual([200]);
+    expect(upstream.seen.slice(before).map((r) => `${r.method} ${r.url}`)).toEqual(['GET /public']);
+  });
+
   it('answers an HTTP/0.9 request line with 505', async () => {
     const out = await sendRaw(tp.proxy.trafficUrl, 'GET /public\r\n\r\n');
     expect(out).toMatch(/^HTTP\/1\.1 505 /);
