@@ -7,6 +7,10 @@
 export const DENY_CODES = {
   RouteNotFound: { status: 404, summary: 'No declared route matches host, method and path (shadow API).' },
   BadRequest: { status: 400, summary: 'The request is malformed or ambiguous (path encoding, Host header).' },
+  RequestTimeout: {
+    status: 408,
+    summary: 'The client did not send its headers or body within the time limit (slow client).',
+  },
   HttpVersionNotSupported: {
     status: 505,
     summary: 'Only HTTP/1.1 is accepted; HTTP/1.0 and older are refused.',

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { createAdminServer } from './admin/admin-server.js';
 import { compileSnapshot } from './compile/compile.js';
 import { createHardenedServer } from './http/hardened-server.js';
+import type { ServerTimeouts } from './http/hardened-server.js';
 import { createLogger, withRedaction } from './logging/logger.js';
 import { ProxyMetrics } from './metrics/metrics.js';
 import { LastKnownGood } from './state/last-known-good.js';
@@ -28,6 +29,8 @@ export interface StartProxyOptions {
   readonly logger?: Logger;
   /** How long `close()` lets in-flight requests finish before cutting them (default 10 s). */
   readonly shutdownGraceMs?: number;
+  /** Tighter client time limits for the traffic listener than SERVER_LIMITS (tests use short ones). */
+  readonly timeouts?: ServerTimeouts;
 }
 
 export interface RunningProxy {
@@ -81,6 +84,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     }),
     logger,
     metrics,
+    ...(options.timeouts !== undefined ? { timeouts: options.timeouts } : {}),
   });
   const admin = createAdminServer({ store, metrics, logger });
   const grace = options.shutdownGraceMs ?? 10_000;

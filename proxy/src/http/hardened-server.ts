@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { DENY_CODES } from '@portcullis/contract';
 import type { Logger } from 'pino';
 import type { ProxyMetrics } from '../metrics/metrics.js';
 import { errorBody } from '../traffic/respond.js';
@@ -27,21 +28,31 @@ export const SERVER_LIMITS = {
   maxHeaders: 100,
 } as const;
 
+/** The time limits a caller may tighten (tests, and embedders with stricter budgets). */
+export type ServerTimeouts = Partial<
+  Record<'headersTimeout' | 'requestTimeout' | 'keepAliveTimeout' | 'connectionsCheckingInterval', number>
+>;
+
 export interface HttpServerOptions {
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
   readonly logger: Logger;
   readonly metrics?: ProxyMetrics;
+  readonly timeouts?: ServerTimeouts;
 }
+
+/** Node reports both its header and its whole-request timeout with this code. */
+const REQUEST_TIMEOUT = 'ERR_HTTP_REQUEST_TIMEOUT';
 
 /** A hardened HTTP/1.1 server, used by both the traffic and the admin listener. */
 export function createHardenedServer(options: HttpServerOptions): http.Server {
   const { logger, metrics } = options;
+  const limits = { ...SERVER_LIMITS, ...options.timeouts };
   const handler = closeAfterMaxRequests(options.handler);
   const server = http.createServer(
     {
-      headersTimeout: SERVER_LIMITS.headersTimeout,
-      requestTimeout: SERVER_LIMITS.requestTimeout,
-      connectionsCheckingInterval: SERVER_LIMITS.connectionsCheckingInterval,
+      headersTimeout: limits.headersTimeout,
+      requestTimeout: limits.requestTimeout,
+      connectionsCheckingInterval: limits.connectionsCheckingInterval,
       maxHeaderSize: SERVER_LIMITS.maxHeaderSize,
       // The protocol stage requires exactly one Host and answers with the generic body.
       requireHostHeader: false,
@@ -49,21 +60,23 @@ export function createHardenedServer(options: HttpServerOptions): http.Server {
     },
     handler,
   );
-  server.keepAliveTimeout = SERVER_LIMITS.keepAliveTimeout;
+  server.keepAliveTimeout = limits.keepAliveTimeout;
   server.maxHeadersCount = SERVER_LIMITS.maxHeaders + 1;
   // `Expect: 100-continue` goes through the pipeline like any request; the forwarder sends the
   // 100 only once the request is allowed, so a refused client is never invited to upload.
   server.on('checkContinue', handler);
-  // Requests llhttp refuses (smuggling attempts, bad framing, oversized or slow headers) and
-  // CONNECT (this is not a forward proxy): a generic 400, then the connection is closed.
+  // Requests llhttp refuses (smuggling attempts, bad framing, oversized headers) and CONNECT (this
+  // is not a forward proxy) get a generic 400; a client too slow with its headers or body (the two
+  // timeouts above) a 408. Then the connection is closed.
   server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
-    metrics?.requests.inc({ route: 'none', code: 'BadRequest' });
-    logger.info({ errCode: err.code ?? err.name, decision: 'deny', code: 'BadRequest' }, 'client error');
-    rejectConnection(socket);
+    const code = err.code === REQUEST_TIMEOUT ? 'RequestTimeout' : 'BadRequest';
+    metrics?.requests.inc({ route: 'none', code });
+    logger.info({ errCode: err.code ?? err.name, decision: 'deny', code }, 'client error');
+    rejectConnection(socket, code);
   });
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
     metrics?.requests.inc({ route: 'none', code: 'BadRequest' });
-    rejectConnection(socket);
+    rejectConnection(socket, 'BadRequest');
   });
   return server;
 }
@@ -89,16 +102,17 @@ function closeAfterMaxRequests(
   };
 }
 
-function rejectConnection(socket: Duplex): void {
+function rejectConnection(socket: Duplex, code: 'BadRequest' | 'RequestTimeout'): void {
   const inProgress = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
   if (!socket.writable || inProgress?.headersSent === true) {
     socket.destroy();
     return;
   }
   const requestId = randomUUID();
-  const body = errorBody('BadRequest', requestId);
+  const body = errorBody(code, requestId);
+  const status = DENY_CODES[code].status;
   socket.end(
-    'HTTP/1.1 400 Bad Request\r\n' +
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}\r\n` +
       'content-type: application/json\r\n' +
       'cache-control: no-store\r\n' +
       'x-content-type-options: nosniff\r\n' +
@@ -108,6 +122,6 @@ function rejectConnection(socket: Duplex): void {
       body,
     () => socket.destroy(),
   );
-  // A client that does not read its 400 must not keep the socket: Node's timeouts no longer apply.
+  // A client that does not read its answer must not keep the socket: Node's timeouts no longer apply.
   setTimeout(() => socket.destroy(), 2_000).unref();
 }

@@ -15,6 +15,7 @@ import { startProxy } from '../../src/index.js';
 import type { RunningProxy } from '../../src/index.js';
 import { json, send } from './http-client.js';
 import type { Reply } from './http-client.js';
+import type { ServerTimeouts } from '../../src/http/hardened-server.js';
 
 export interface Signer {
   readonly key: SigningKey;
@@ -56,7 +57,11 @@ export async function makeStateDir(): Promise<string> {
   return join(await mkdtemp(join(tmpdir(), 'portcullis-proxy-test-')), 'state');
 }
 
-export async function startTestProxy(options: { signer: Signer; stateDir?: string }): Promise<TestProxy> {
+export async function startTestProxy(options: {
+  signer: Signer;
+  stateDir?: string;
+  timeouts?: ServerTimeouts;
+}): Promise<TestProxy> {
   const stateDir = options.stateDir ?? (await makeStateDir());
   const logs = new LogCapture();
   const proxy = await startProxy({
@@ -66,6 +71,7 @@ export async function startTestProxy(options: { signer: Signer; stateDir?: strin
     stateDir,
     logger: logs.logger,
     shutdownGraceMs: 1_000,
+    ...(options.timeouts !== undefined ? { timeouts: options.timeouts } : {}),
   });
   const putRaw = (body: string, contentType: string = JWS_MEDIA_TYPE): Promise<Reply> =>
     send(proxy.adminUrl, {
