@@ -13,8 +13,12 @@ export const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9
 export const HOST_PATTERN =
   /^(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
-/** A literal path segment: RFC 3986 pchar without percent-encoding, `*` or dot-only segments. */
-export const LITERAL_SEGMENT = /^[A-Za-z0-9._~!$&'()+,;=:@-]+$/;
+/**
+ * A literal path segment: RFC 3986 pchar without percent-encoding, `*`, `;` or dot-only segments.
+ * `;` is out because the proxy refuses it in request paths (servlet containers read `;parameters`
+ * differently from a matcher), so a route declaring one could never be reached.
+ */
+export const LITERAL_SEGMENT = /^[A-Za-z0-9._~!$&'()+,=:@-]+$/;
 
 /** A path parameter segment: `{name}`. */
 export const PARAM_SEGMENT = /^\{([A-Za-z_][A-Za-z0-9_]{0,63})\}$/;

@@ -58,12 +58,14 @@ describe('RouteClassification validation', () => {
         routes: [
           { name: 'r', methods: ['GET'], path: '/a/../b' },
           { name: 's', methods: ['GET'], path: '/a/*/b' },
+          { name: 't', methods: ['GET'], path: '/a/b;v=1' },
         ],
       }),
     );
     expect(messages(r)).toEqual([
       'spec.routes[0].path: dot segments are not allowed',
       'spec.routes[1].path: "*" is allowed only as the last segment',
+      'spec.routes[2].path: segment "b;v=1" has characters outside the allowed set',
     ]);
   });
 

@@ -17,7 +17,8 @@ describe('normaliseTarget', () => {
     ['/%41%2d%2E%5f%7e', '/A-._~', '/A-._~'],
     ['/caf%c3%a9', '/caf%C3%A9', '/caf%C3%A9'],
     ['/a%20b', '/a%20b', '/a%20b'],
-    ["/a;b=c/!$&'()*+,:@", "/a;b=c/!$&'()*+,:@", "/a;b=c/!$&'()*+,:@"],
+    ["/a=c/!$&'()*+,:@", "/a=c/!$&'()*+,:@", "/a=c/!$&'()*+,:@"],
+    ['/a?m=x;y', '/a', '/a?m=x;y'],
     ['/a?x=%2F&y=/..//?#', null, null],
     ['/a?x=%2f&y=/..//?', '/a', '/a?x=%2f&y=/..//?'],
     ['/a?', '/a', '/a?'],
@@ -73,6 +74,10 @@ describe('normaliseTarget', () => {
     ['a dot segment with a matrix parameter', '/public/.;x/admin'],
     ['an encoded dot-dot segment with a matrix parameter', '/public/%2e%2e;/admin'],
     ['an empty segment with a matrix parameter', '/public/;x/admin'],
+    ['a matrix parameter on a literal segment', '/api/admin;x=1'],
+    ['a bare semicolon at the end', '/api/admin;'],
+    ['an encoded semicolon', '/api/admin%3Bx'],
+    ['an encoded semicolon in lower case', '/api/admin%3bx'],
   ])('refuses %s', (_name, raw) => {
     expect(normaliseTarget(raw).ok).toBe(false);
   });
@@ -141,6 +146,8 @@ describe('path-normalisation bypasses against a running proxy', () => {
     '/public/xhttps:/admin',
     '/public/..;/admin',
     '/public/%2E%2E;x=1/admin',
+    '/public/admin;x=1',
+    '/public/admin%3B',
   ])('refuses %s with 400 and nothing reaches the protected upstream', async (target) => {
     const raw = await sendRaw(
       tp.proxy.trafficUrl,

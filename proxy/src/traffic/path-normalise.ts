@@ -15,9 +15,12 @@
  *    upper-case hex. Escapes that decode to "/", "\", "%", "?", "#", a control byte, NUL or DEL are
  *    refused (they exist only to smuggle a path past a matcher), as are escapes that are not UTF-8.
  * 5. After decoding, "." and ".." segments (however spelled) and empty segments are refused; only a
- *    trailing slash (one empty last segment) is allowed. So are segments that become one of those
- *    once ";parameters" are cut off (`..;x`, `;x`), as servlet containers cut them.
- * 6. The query may hold pchar, "/", "?" and well-formed "%XX"; it is passed through unchanged.
+ *    trailing slash (one empty last segment) is allowed.
+ * 6. ";" is refused in the path, raw or as %3B. Servlet containers (Tomcat, Jetty) and Spring cut
+ *    ";parameters" from each segment before matching or resolving dots, so "/public/..;/admin" is
+ *    "/admin" to them and "/api/admin;x" is "/api/admin", while a matcher reads "admin;x" as some
+ *    other segment (a `{param}`). Spring Security's default firewall refuses ";" for the same reason.
+ * 7. The query may hold pchar, "/", "?" and well-formed "%XX"; it is passed through unchanged.
  */
 
 export type NormalisedTarget =
@@ -43,7 +46,8 @@ function isForbiddenEscape(byte: number): boolean {
     byte === 0x5c ||
     byte === 0x25 ||
     byte === 0x3f ||
-    byte === 0x23
+    byte === 0x23 ||
+    byte === 0x3b
   );
 }
 
@@ -73,6 +77,8 @@ export function normaliseTarget(raw: string): NormalisedTarget {
         path += `%${hex(byte)}`;
         keptEscape = true;
       }
+    } else if (c === 0x3b) {
+      return { ok: false, reason: '";" in path' };
     } else if (c < 0x80 && PATH_CHARS[c] === 1) {
       path += rawPath[i];
     } else {
@@ -110,14 +116,6 @@ function checkSegments(path: string): string | undefined {
     if (seg === undefined) continue;
     if (seg === '.' || seg === '..') return 'dot segment in path';
     if (seg === '' && i !== segments.length - 1) return 'empty segment in path';
-    // Servlet containers (Tomcat, Jetty) drop ";params" from each segment before resolving dots,
-    // so "/public/..;/admin" is "/admin" to them while it matches "/public/*" here.
-    const semicolon = seg.indexOf(';');
-    if (semicolon !== -1) {
-      const base = seg.slice(0, semicolon);
-      if (base === '.' || base === '..') return 'dot segment with parameters in path';
-      if (base === '') return 'empty segment with parameters in path';
-    }
   }
   return undefined;
 }
