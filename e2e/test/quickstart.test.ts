@@ -73,6 +73,10 @@ describe('portcullis up (the quick-start)', () => {
     }
   });
 
+  it('does not warn about the upstream, since the routes point at the demo service', () => {
+    expect(up.lines.filter((l) => l.includes('warning'))).toEqual([]);
+  });
+
   it('stops cleanly on Ctrl-C (SIGINT), taking the proxy with it', async () => {
     up.child.kill('SIGINT');
     expect(await up.exited).toBe(0);
@@ -105,6 +109,36 @@ describe('portcullis up when a port is taken', () => {
       expect(up.lines.join('\n')).toContain('see --port, --admin-port');
     } finally {
       holder.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('portcullis up --upstream-port that no route points at', () => {
+  it('warns, naming the demo URL and the upstreams the routes use, instead of leaving only 502s', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'portcullis-up-moved-'));
+    let upstreamPort = await freePort();
+    while (upstreamPort === 9000) upstreamPort = await freePort();
+    const up = new NodeProcess(CLI_BIN, [
+      'up',
+      '-f',
+      join(REPO_ROOT, 'examples/quickstart'),
+      '--port',
+      '0',
+      '--admin-port',
+      '0',
+      '--upstream-port',
+      String(upstreamPort),
+      '--state-dir',
+      join(dir, 'state'),
+    ]);
+    try {
+      const warning = await up.waitForLine((l) => l.includes('warning: no route'), 30_000);
+      expect(warning).toContain(`demo upstream at http://127.0.0.1:${upstreamPort}`);
+      expect(warning).toContain('they use http://127.0.0.1:9000');
+      expect(warning).toContain('spec.upstream.url');
+    } finally {
+      await up.stop('SIGINT');
       await rm(dir, { recursive: true, force: true });
     }
   });

@@ -17,6 +17,7 @@ import { startController } from '../index.js';
 import { createDemoIdp, demoJwksSecret } from '../demo/idp.js';
 import { startDemoUpstream } from '../demo/upstream.js';
 import { formatAccessLine, type ProxyLogLine } from './access-line.js';
+import { originsMissingDemo } from './demo-reach.js';
 
 const USAGE = `Usage: portcullis up -f <folder> [options]
 
@@ -28,7 +29,8 @@ Options:
   -f, --folder <dir>         policy folder (RouteClassification, GatewayPolicy, Secret YAML)
       --port <n>             proxy traffic port (default 8080)
       --admin-port <n>       proxy admin port (default 9901)
-      --upstream-port <n>    demo upstream port (default 9000)
+      --upstream-port <n>    demo upstream port (default 9000); the routes' spec.upstream.url
+                             must point at it (examples/quickstart uses 127.0.0.1:9000)
       --state-dir <dir>      keys, last-known-good snapshot, logs (default .portcullis)
       --demo-namespace <ns>  namespace of the demo JWKS Secret (default demo)
       --no-demo              do not start the demo upstream and identity provider
@@ -202,6 +204,18 @@ async function startStack(o: UpOptions): Promise<Stack | undefined> {
     );
   }
   process.stdout.write(banner({ ...urls, upstreamUrl, tokenFile, folder: o.folder, stateDir: o.stateDir }));
+  const snapshot = controller.current()?.snapshot;
+  const elsewhere =
+    snapshot === undefined || upstreamUrl === undefined
+      ? undefined
+      : originsMissingDemo(snapshot.routes, upstreamUrl);
+  if (elsewhere !== undefined && upstreamUrl !== undefined) {
+    process.stderr.write(
+      `portcullis up: warning: no route in ${o.folder} sends traffic to the demo upstream at ${upstreamUrl}; ` +
+        `they use ${elsewhere.join(', ')}. Requests will get 502 UpstreamUnavailable unless a service ` +
+        `listens there: set spec.upstream.url in the RouteClassification, or leave --upstream-port at its default.\n`,
+    );
+  }
   return { proxy, close: closeAll };
 }
 
