@@ -224,7 +224,7 @@ ${o.routes.map((r) => `    - ${r}`).join('\n')}
       status: 'False',
       reason: 'Invalid',
       message:
-        'spec.authentication.jwt[0].jwks.uri: not supported yet by this version of Portcullis; use inline or secretRef',
+        'spec.authentication.jwt[0].jwks.uri: not supported by this version of Portcullis; use inline or secretRef',
     });
     expect(out.snapshot.routes.map((r) => r.id)).toEqual(['ns/api/health']);
   });

@@ -9,6 +9,7 @@ import {
   httpUrl,
   member,
   metadataWithName,
+  NOT_SUPPORTED,
   pathTemplate,
   uniqueItems,
   unsupported,
@@ -173,9 +174,7 @@ export function toRouteClassificationModel(
   if (url === undefined) {
     return {
       ok: false,
-      problems: [
-        { path: ['spec', 'upstream', 'service'], message: 'not supported in local mode yet, use url' },
-      ],
+      problems: [{ path: ['spec', 'upstream', 'service'], message: `${NOT_SUPPORTED}; use url` }],
     };
   }
   return {

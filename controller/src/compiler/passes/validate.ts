@@ -5,6 +5,7 @@ import {
   toRouteClassificationModel,
   validateRouteClassification,
 } from '../../validation/route-classification.js';
+import { NOT_SUPPORTED } from '../../validation/primitives.js';
 import type { Pass } from '../state.js';
 
 /**
@@ -41,7 +42,7 @@ function notSupportedYet(spec: GatewayPolicySpec): Problem[] {
     if (p.jwks.uri !== undefined) {
       out.push({
         path: ['spec', 'authentication', 'jwt', i, 'jwks', 'uri'],
-        message: 'not supported yet by this version of Portcullis; use inline or secretRef',
+        message: `${NOT_SUPPORTED}; use inline or secretRef`,
       });
     }
   });
