@@ -200,6 +200,8 @@ function report(s: ReadonlyMap<string, Sample>): void {
     'p50/bare',
     'p99/bare',
     '+p50 us',
+    'CPU us/req',
+    'CPU/bare',
   ];
   const table = rows.map((r) => [
     r.scenario,

@@ -1,5 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CLI_BIN, REPO_ROOT } from './helpers/processes.js';
 
@@ -29,5 +31,15 @@ describe('example folders and `portcullis validate`', () => {
     expect(out).toContain('spec.routes[0].path: dot segments are not allowed');
     expect(out).toContain('spec.authentication.jwt[0].algorithms[0]: HS256 is a shared-secret algorithm');
     expect(out).toContain('spec.rateLimits: not supported by this version of Portcullis');
+
+    // The README shows this output line by line (long lines cut with an ellipsis): keep them equal.
+    const readme = await readFile(join(REPO_ROOT, 'README.md'), 'utf8');
+    const shown = readme
+      .split('\n')
+      .filter((l) => /^# (examples\/invalid\/|FAILED:)/.test(l))
+      .map((l) => l.slice(2).replace(/…$/, ''));
+    const printed = out.split('\n').filter((l) => l !== '');
+    expect(shown.length).toBe(printed.length);
+    shown.forEach((line, i) => expect(printed[i]?.startsWith(line)).toBe(true));
   });
 });

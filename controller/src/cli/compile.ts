@@ -7,7 +7,7 @@ import { diagnosticsOf, formatDiagnostic } from './report.js';
 
 export const COMPILE_USAGE = `Usage: portcullis compile -f <folder> [-f ...]
 
-Compiles the folder as the controller would and prints the snapshot (canonical JSON) on stdout;
+Compiles the folder as the controller would and prints the snapshot on stdout (JSON in canonical key order, indented for reading);
 the status of every object goes to stderr as a table. Nothing is signed or pushed.
 
 Exit status: 1 when a file cannot be loaded (the snapshot would not be what you wrote), 2 on bad usage.
