@@ -81,7 +81,6 @@ export const CONDITION_REASONS = {
     summary: 'Another RouteClassification already claims the same host, method and path; the older one wins.',
   },
   TargetNotFound: { summary: 'A targetRef names an object or route that does not exist in the namespace.' },
-  GuardrailViolation: { summary: "A route's effective policy falls short of a tier guardrail." },
   ResolvedRefs: { summary: 'Every referenced Secret, key set and upstream was found and usable.' },
   RefNotFound: { summary: 'A referenced Secret (or key in it) does not exist.' },
   InvalidRef: {
