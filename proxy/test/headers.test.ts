@@ -210,7 +210,7 @@ describe('protocol checks', () => {
   });
 
   // llhttp accepts runs of spaces in the request line and Node exposes no raw line to refuse it by
-  // (FIELD-NOTES 6). What the proxy guarantees is that the upstream gets one canonical request line.
+  // (docs/field-notes.md §1.6). What the proxy guarantees is that the upstream gets one canonical request line.
   it.each([
     ['before the target', 'GET  /public HTTP/1.1'],
     ['after the target', 'GET /public  HTTP/1.1'],

@@ -9,7 +9,7 @@ import { startUpstream } from './helpers/upstream.js';
 import type { Upstream } from './helpers/upstream.js';
 
 /**
- * Slow clients (FIELD-NOTES A6): slowloris headers and a trickled body are cut off with 408 and the
+ * Slow clients (field-notes §A6): slowloris headers and a trickled body are cut off with 408 and the
  * connection closed, while other clients keep being served. The limits are shortened for the test
  * (production: 15 s for headers, 60 s for the whole request); every drip loop is bounded.
  */

@@ -15,7 +15,7 @@ import { readBody } from './read-body.js';
 
 /**
  * How the admin listener is exposed. Plain HTTP on loopback for now; mTLS (controller client
- * certificates, FIELD-NOTES §A5) is the next variant of this union, and only
+ * certificates, field-notes §A5) is the next variant of this union, and only
  * `createAdminServer` will need to change to build an https server for it.
  */
 export type AdminTransport = { readonly kind: 'plain-http' };

@@ -4,7 +4,7 @@ import type { CompiledProvider } from '../compile/compiled.js';
 
 /**
  * JWT verification for one provider: jose's `jwtVerify` plus the checks it leaves to the caller
- * (FIELD-NOTES §1.5, RFC 8725). Every failure reason is a short code for the log; none of them
+ * (field-notes §1.5, RFC 8725). Every failure reason is a short code for the log; none of them
  * contains the token or its claims.
  */
 

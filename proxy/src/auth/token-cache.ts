@@ -9,7 +9,7 @@ interface Entry {
 
 /**
  * Remembers tokens that verified, so a client reusing its token skips the signature check (jose
- * costs 57-164 us per verify, a hash lookup about 2 us; FIELD-NOTES §P). Keys are sha256 digests
+ * costs 57-164 us per verify, a hash lookup about 2 us; field-notes §P). Keys are sha256 digests
  * computed by the caller, never the token itself. Entries die at the token's `exp`; the size is
  * bounded and the oldest insertion is evicted first (a Map iterates in insertion order). It is not
  * an LRU on purpose: a hit costs no reordering.

@@ -8,7 +8,7 @@ import type { ProxyMetrics } from '../metrics/metrics.js';
 import { errorBody } from '../traffic/respond.js';
 
 /**
- * Connection limits against slow and oversized clients (FIELD-NOTES §A6). Node enforces the two
+ * Connection limits against slow and oversized clients (field-notes §A6). Node enforces the two
  * timeouts only every `connectionsCheckingInterval`, so that is lowered with them.
  */
 export const SERVER_LIMITS = {

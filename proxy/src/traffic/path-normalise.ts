@@ -2,7 +2,7 @@
  * Request-target normalisation: the one place that decides which path a request is for. The router
  * matches the canonical form and the forwarder sends exactly that form upstream, so the two can
  * never disagree (http-proxy and `new URL` both rewrite paths in ways a router would not see; see
- * FIELD-NOTES §1.2-1.3). Anything that could be read two ways is refused rather than repaired.
+ * field-notes §1.2-1.3). Anything that could be read two ways is refused rather than repaired.
  *
  * Rules:
  * 1. The target is origin-form: it starts with exactly one "/". Absolute-form (`http://h/x`),

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 
 /**
  * Request headers that never reach an upstream. Hop-by-hop headers (RFC 9110 §7.6.1) belong to the
- * client's connection; `Trailer` on a GET crashes http-proxy's Node client (FIELD-NOTES §1.1);
+ * client's connection; `Trailer` on a GET crashes http-proxy's Node client (field-notes §1.1);
  * forwarding and identity headers are ours to set, so a client's copy is a spoofing attempt; `Proxy`
  * is httpoxy (CVE-2016-5385); `Expect` was already answered by us.
  */

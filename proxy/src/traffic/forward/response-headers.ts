@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 
 /**
  * Hop-by-hop response headers (RFC 9110 §7.6.1): they describe the upstream connection, not ours.
- * http-proxy passes them through, e.g. the upstream's `Keep-Alive` (FIELD-NOTES §P). Node sets our
+ * http-proxy passes them through, e.g. the upstream's `Keep-Alive` (field-notes §P). Node sets our
  * own Connection/Keep-Alive for the client connection. Transfer-Encoding stays: Node re-frames the
  * body it relays according to it.
  */

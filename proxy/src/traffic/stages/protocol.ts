@@ -17,7 +17,7 @@ const HOST_HEADER = /^(\[[0-9a-f:.]{2,45}\]|[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9]
 const FRAMING = new Set(['content-length', 'transfer-encoding', 'host']);
 
 /**
- * What Node's parser accepts but a gateway must not (FIELD-NOTES §1.6): anything but HTTP/1.1
+ * What Node's parser accepts but a gateway must not (field-notes §1.6): anything but HTTP/1.1
  * (HTTP/1.0, the HTTP/0.9 request line, "HTTP/2.0" on an HTTP/1.1 socket), a missing, repeated or
  * list-valued Host, a Host with userinfo, protocol upgrades (WebSocket, h2c: not supported yet), and
  * a Connection header that names a framing header (stripping it would change how the upstream
