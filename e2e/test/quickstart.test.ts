@@ -9,6 +9,23 @@ import { CLI_BIN, NodeProcess, REPO_ROOT, freePort } from './helpers/processes.j
 
 const run = promisify(execFile);
 
+/** `portcullis up` on loopback; the admin port is always ephemeral. */
+function startUp(folder: string, o: { port: string; upstreamPort: string; stateDir: string }): NodeProcess {
+  return new NodeProcess(CLI_BIN, [
+    'up',
+    '-f',
+    folder,
+    '--port',
+    o.port,
+    '--admin-port',
+    '0',
+    '--upstream-port',
+    o.upstreamPort,
+    '--state-dir',
+    o.stateDir,
+  ]);
+}
+
 /**
  * `npm start` is `portcullis up -f examples/quickstart`. This runs the same command on free ports
  * against a copy of the quick-start folder, then runs every curl line of its banner exactly as
@@ -28,19 +45,7 @@ describe('portcullis up (the quick-start)', () => {
       routes,
       (await readFile(routes, 'utf8')).replace('127.0.0.1:9000', `127.0.0.1:${upstreamPort}`),
     );
-    up = new NodeProcess(CLI_BIN, [
-      'up',
-      '-f',
-      folder,
-      '--port',
-      '0',
-      '--admin-port',
-      '0',
-      '--upstream-port',
-      String(upstreamPort),
-      '--state-dir',
-      join(dir, 'state'),
-    ]);
+    up = startUp(folder, { port: '0', upstreamPort: String(upstreamPort), stateDir: join(dir, 'state') });
     await up.waitForLine((l) => l.includes('Press Ctrl-C to stop.'), 30_000);
   });
 
@@ -91,19 +96,11 @@ describe('portcullis up when a port is taken', () => {
     const taken = address !== null && typeof address === 'object' ? address.port : 0;
     const dir = await mkdtemp(join(tmpdir(), 'portcullis-up-busy-'));
     try {
-      const up = new NodeProcess(CLI_BIN, [
-        'up',
-        '-f',
-        join(REPO_ROOT, 'examples/quickstart'),
-        '--port',
-        String(taken),
-        '--admin-port',
-        '0',
-        '--upstream-port',
-        String(await freePort()),
-        '--state-dir',
-        join(dir, 'state'),
-      ]);
+      const up = startUp(join(REPO_ROOT, 'examples/quickstart'), {
+        port: String(taken),
+        upstreamPort: String(await freePort()),
+        stateDir: join(dir, 'state'),
+      });
       expect(await up.exited).toBe(1);
       expect(up.lines.join('\n')).toContain(`EADDRINUSE: address already in use 127.0.0.1:${taken}`);
       expect(up.lines.join('\n')).toContain('see --port, --admin-port');
@@ -119,19 +116,11 @@ describe('portcullis up --upstream-port that no route points at', () => {
     const dir = await mkdtemp(join(tmpdir(), 'portcullis-up-moved-'));
     let upstreamPort = await freePort();
     while (upstreamPort === 9000) upstreamPort = await freePort();
-    const up = new NodeProcess(CLI_BIN, [
-      'up',
-      '-f',
-      join(REPO_ROOT, 'examples/quickstart'),
-      '--port',
-      '0',
-      '--admin-port',
-      '0',
-      '--upstream-port',
-      String(upstreamPort),
-      '--state-dir',
-      join(dir, 'state'),
-    ]);
+    const up = startUp(join(REPO_ROOT, 'examples/quickstart'), {
+      port: '0',
+      upstreamPort: String(upstreamPort),
+      stateDir: join(dir, 'state'),
+    });
     try {
       const warning = await up.waitForLine((l) => l.includes('warning: no route'), 30_000);
       expect(warning).toContain(`demo upstream at http://127.0.0.1:${upstreamPort}`);

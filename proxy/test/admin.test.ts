@@ -1,4 +1,3 @@
-import http from 'node:http';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -13,7 +12,7 @@ import {
   signSnapshot,
 } from './helpers/contract.js';
 import type { PublicJwk, Snapshot } from '@portcullis/contract';
-import { json, send } from './helpers/http-client.js';
+import { json, send, sendDriven } from './helpers/http-client.js';
 import type { Reply } from './helpers/http-client.js';
 import { createSigner, startTestProxy } from './helpers/proxy.js';
 import type { Signer, TestProxy } from './helpers/proxy.js';
@@ -223,72 +222,46 @@ describe('admin listener: applying snapshots', () => {
   });
 
   it('refuses a declared body larger than the limit with 413 before reading it', async () => {
-    const reply = await new Promise<Reply>((resolve, reject) => {
-      const url = new URL(tp.proxy.adminUrl);
-      const req = http.request(
-        {
-          host: url.hostname,
-          port: url.port,
-          method: 'PUT',
-          path: '/v1/snapshot',
-          agent: false,
-          headers: {
-            'content-type': 'application/jose',
-            'content-length': String(MAX_SIGNED_SNAPSHOT_BYTES + 1),
-          },
+    const reply = await sendDriven(
+      tp.proxy.adminUrl,
+      {
+        method: 'PUT',
+        path: '/v1/snapshot',
+        headers: {
+          'content-type': 'application/jose',
+          'content-length': String(MAX_SIGNED_SNAPSHOT_BYTES + 1),
         },
-        (res) => {
-          let text = '';
-          res.on('data', (c: Buffer) => (text += c.toString()));
-          res.on('end', () => {
-            req.destroy();
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, text });
-          });
-        },
-      );
-      req.on('error', reject);
-      req.write('eyJ');
-    });
+      },
+      (req) => req.write('eyJ'),
+    );
     expect(reply.status).toBe(413);
     expect(errorCode(reply)).toBe('PayloadTooLarge');
   });
 
   it('refuses a streamed (chunked) body once it passes the limit with 413', async () => {
-    const reply = await new Promise<Reply>((resolve, reject) => {
-      const url = new URL(tp.proxy.adminUrl);
-      const req = http.request(
-        {
-          host: url.hostname,
-          port: url.port,
-          method: 'PUT',
-          path: '/v1/snapshot',
-          agent: false,
-          headers: { 'content-type': 'application/jose', 'transfer-encoding': 'chunked' },
-        },
-        (res) => {
-          let text = '';
-          res.on('data', (c: Buffer) => (text += c.toString()));
-          res.on('end', () => {
-            req.destroy();
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, text });
-          });
-        },
-      );
-      req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
-      const chunk = Buffer.alloc(1024 * 1024, 0x61);
-      const chunks = MAX_SIGNED_SNAPSHOT_BYTES / chunk.length + 1;
-      let written = 0;
-      const pump = (): void => {
-        while (written < chunks && !req.destroyed) {
-          written++;
-          if (!req.write(chunk)) {
-            req.once('drain', pump);
-            return;
+    const chunk = Buffer.alloc(1024 * 1024, 0x61);
+    const chunks = MAX_SIGNED_SNAPSHOT_BYTES / chunk.length + 1;
+    const reply = await sendDriven(
+      tp.proxy.adminUrl,
+      {
+        method: 'PUT',
+        path: '/v1/snapshot',
+        headers: { 'content-type': 'application/jose', 'transfer-encoding': 'chunked' },
+      },
+      (req) => {
+        let written = 0;
+        const pump = (): void => {
+          while (written < chunks && !req.destroyed) {
+            written++;
+            if (!req.write(chunk)) {
+              req.once('drain', pump);
+              return;
+            }
           }
-        }
-      };
-      pump();
-    });
+        };
+        pump();
+      },
+    );
     expect(reply.status).toBe(413);
     expect(errorCode(reply)).toBe('PayloadTooLarge');
     await expectStillV1();
@@ -297,30 +270,19 @@ describe('admin listener: applying snapshots', () => {
   it('answers Expect: 100-continue on a snapshot push, then applies the body', async () => {
     const v2 = snapshot([route({ id: 'default/test/public', path: '/public', upstream: upstream.url })]);
     const { jws } = await signSnapshot(signer.key, 2, v2);
-    const reply = await new Promise<Reply>((resolve, reject) => {
-      const url = new URL(tp.proxy.adminUrl);
-      const req = http.request(
-        {
-          host: url.hostname,
-          port: url.port,
-          method: 'PUT',
-          path: '/v1/snapshot',
-          agent: false,
-          headers: {
-            'content-type': 'application/jose',
-            expect: '100-continue',
-            'content-length': jws.length,
-          },
+    const reply = await sendDriven(
+      tp.proxy.adminUrl,
+      {
+        method: 'PUT',
+        path: '/v1/snapshot',
+        headers: {
+          'content-type': 'application/jose',
+          expect: '100-continue',
+          'content-length': String(jws.length),
         },
-        (res) => {
-          let text = '';
-          res.on('data', (c: Buffer) => (text += c.toString()));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
-        },
-      );
-      req.on('continue', () => req.end(jws));
-      req.on('error', reject);
-    });
+      },
+      (req) => req.on('continue', () => req.end(jws)),
+    );
     expect(reply.status).toBe(200);
     expect(applyBody(reply)).toMatchObject({ result: 'Applied', version: 2 });
   });

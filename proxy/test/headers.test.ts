@@ -1,6 +1,5 @@
-import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { json, send, sendRaw, statusLines } from './helpers/http-client.js';
+import { json, send, sendDriven, sendRaw, statusLines } from './helpers/http-client.js';
 import type { Reply } from './helpers/http-client.js';
 import { createSigner, pushOk, startTestProxy } from './helpers/proxy.js';
 import type { TestProxy } from './helpers/proxy.js';
@@ -271,26 +270,16 @@ describe('protocol checks', () => {
     expect(statusLines(denied)).toEqual([401]);
     expect(denied).not.toContain('100 Continue');
 
-    const allowed = await new Promise<number>((resolve, reject) => {
-      const url = new URL(tp.proxy.trafficUrl);
-      const req = http.request(
-        {
-          host: url.hostname,
-          port: url.port,
-          method: 'POST',
-          path: '/public',
-          agent: false,
-          headers: { host: 'api.test', expect: '100-continue', 'content-length': '5' },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        },
-      );
-      req.on('continue', () => req.end('hello'));
-      req.on('error', reject);
-    });
-    expect(allowed).toBe(200);
+    const allowed = await sendDriven(
+      tp.proxy.trafficUrl,
+      {
+        method: 'POST',
+        path: '/public',
+        headers: { host: 'api.test', expect: '100-continue', 'content-length': '5' },
+      },
+      (req) => req.on('continue', () => req.end('hello')),
+    );
+    expect(allowed.status).toBe(200);
     expect(upstream.seen.at(-1)).toMatchObject({ method: 'POST', body: 'hello' });
     expect(upstream.seen.at(-1)?.headers.expect).toBeUndefined();
   });

@@ -16,6 +16,19 @@ export interface SendOptions {
 
 /** One HTTP/1.1 request on a fresh connection (no pooling, so nothing stays open after a test). */
 export function send(baseUrl: string, options: SendOptions = {}): Promise<Reply> {
+  return sendDriven(baseUrl, options, (req) => req.end(options.body));
+}
+
+/**
+ * Like `send`, but `drive` writes the body itself (in pieces, after `100 Continue`, or never
+ * finishing it). The connection is destroyed once the response has ended, so a body the server
+ * refused half-way does not keep the socket open; errors after that are the test's own doing.
+ */
+export function sendDriven(
+  baseUrl: string,
+  options: Omit<SendOptions, 'body'>,
+  drive: (req: http.ClientRequest) => void,
+): Promise<Reply> {
   const url = new URL(baseUrl);
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -30,18 +43,19 @@ export function send(baseUrl: string, options: SendOptions = {}): Promise<Reply>
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
+        res.on('end', () => {
           resolve({
             status: res.statusCode ?? 0,
             headers: res.headers,
             text: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
+          });
+          req.destroy();
+        });
         res.on('error', reject);
       },
     );
-    req.on('error', reject);
-    req.end(options.body);
+    req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
+    drive(req);
   });
 }
 
