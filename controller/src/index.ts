@@ -43,6 +43,10 @@ export {
   RouteClassificationSpecSchema,
 } from './validation/index.js';
 
+export { ControllerMetrics } from './metrics/metrics.js';
+export type { ProxyStateSource, PushResult } from './metrics/metrics.js';
+export { parseListenAddress, startMetricsServer } from './metrics/server.js';
+export type { ListenAddress, MetricsServer } from './metrics/server.js';
 export { Publisher } from './publisher/publisher.js';
 export type { ProxyAck, ProxyView, PublisherOptions } from './publisher/publisher.js';
 export { FolderSource } from './source/folder.js';

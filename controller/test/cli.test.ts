@@ -155,6 +155,19 @@ describe('portcullis CLI', () => {
         'soon',
       );
       expect(interval.code).toBe(2);
+      const metrics = await cli(
+        'controller',
+        '-f',
+        dir,
+        '--proxy',
+        'http://127.0.0.1:1',
+        '--signing-key',
+        'k',
+        '--metrics-listen',
+        '9902',
+      );
+      expect(metrics.code).toBe(2);
+      expect(metrics.stderr).toContain('--metrics-listen "9902" is not host:port');
     });
   });
 });

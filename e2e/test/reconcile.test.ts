@@ -30,6 +30,7 @@ describe('reconcile (real processes)', () => {
   let upstream: Awaited<ReturnType<typeof startEchoUpstream>>;
   let controller: NodeProcess;
   let proxy: ProxyProcess | undefined;
+  let metricsUrl: string;
   let adminPort: number;
   let token: string;
 
@@ -46,7 +47,14 @@ describe('reconcile (real processes)', () => {
     await writeFile(join(ws.policies, 'jwks.yaml'), jwksSecretYaml(idp.jwks));
     adminPort = await freePort();
     // Nothing listens on adminPort yet: the controller's first pushes fail and are retried.
-    controller = startControllerProcess(ws.policies, ws.signingKeyFile, [`http://127.0.0.1:${adminPort}`]);
+    controller = startControllerProcess(
+      ws.policies,
+      ws.signingKeyFile,
+      [`http://127.0.0.1:${adminPort}`],
+      ['--metrics-listen', '127.0.0.1:0'],
+    );
+    const listening = await controller.waitForLine((l) => l.includes('"metrics listening"'));
+    metricsUrl = (JSON.parse(listening) as { url: string }).url;
     await controller.waitForLine((l) => l.includes('GatewayPolicy'));
   });
 
@@ -63,6 +71,24 @@ describe('reconcile (real processes)', () => {
     await eventually(async () => (await status(admin)).version !== null, 'the late proxy was pushed');
     expect((await send(`${proxy.traffic}/v1/orders/1`)).status).toBe(401);
     expect((await send(`${proxy.traffic}/v1/orders/1`, { headers: bearer(token) })).status).toBe(200);
+  });
+
+  it('says so in its metrics: pushes failed while the proxy was down, now it is in sync', async () => {
+    const proxyLabel = `proxy="http://127.0.0.1:${adminPort}"`;
+    const metric = async (name: string) => {
+      const text = (await send(metricsUrl)).body;
+      const line = text.split('\n').find((l) => l.startsWith(name) && l.includes(proxyLabel));
+      return line === undefined ? undefined : Number(line.split(' ').at(-1));
+    };
+    await eventually(async () => (await metric('portcullis_controller_proxy_in_sync')) === 1, 'in sync');
+    expect(await metric('portcullis_controller_pushes_total{proxy="http://127.0.0.1')).toBeGreaterThan(0);
+    const text = (await send(metricsUrl)).body;
+    expect(text).toMatch(
+      new RegExp(`portcullis_controller_pushes_total\\{${proxyLabel},result="Failed"\\} [1-9]`),
+    );
+    expect(text).toMatch(
+      new RegExp(`portcullis_controller_pushes_total\\{${proxyLabel},result="Applied"\\} 1`),
+    );
   });
 
   it('pushes the snapshot in force again to a proxy restarted with an empty state', async () => {

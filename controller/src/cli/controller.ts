@@ -2,6 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { importSigningKeyPem } from '@portcullis/contract';
 import type { SigningKey } from '@portcullis/contract';
 import { pino } from 'pino';
+import { ControllerMetrics } from '../metrics/metrics.js';
+import { parseListenAddress, startMetricsServer } from '../metrics/server.js';
+import type { MetricsServer } from '../metrics/server.js';
 import { checkAdminUrl } from '../publisher/proxy-client.js';
 import { startController } from '../runtime/controller.js';
 import { errorMessage } from '../errors.js';
@@ -19,6 +22,8 @@ Options:
       --proxy <url>                a proxy admin base URL, e.g. http://127.0.0.1:9901 (repeatable)
       --signing-key <file>         PKCS#8 PEM Ed25519 key (see "portcullis keygen")
       --reconcile-interval-ms <n>  how often every proxy is re-checked (default 5000)
+      --metrics-listen <host:port> serve Prometheus metrics at /metrics (and /healthz) there;
+                                   port 0 picks one (the log line "metrics listening" says which)
   -h, --help                       this text`;
 
 export async function runControllerCommand(argv: readonly string[], io: CliIo): Promise<number> {
@@ -27,6 +32,7 @@ export async function runControllerCommand(argv: readonly string[], io: CliIo): 
     proxy: { type: 'string', multiple: true },
     'signing-key': { type: 'string' },
     'reconcile-interval-ms': { type: 'string' },
+    'metrics-listen': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (!parsed.ok) return usageError(io, 'controller', parsed.message);
@@ -50,6 +56,11 @@ export async function runControllerCommand(argv: readonly string[], io: CliIo): 
     return usageError(io, 'controller', '--reconcile-interval-ms must be an integer from 100 to 3600000');
   }
 
+  const metricsListen =
+    v['metrics-listen'] === undefined ? undefined : parseListenAddress(v['metrics-listen']);
+  if (typeof metricsListen === 'string')
+    return usageError(io, 'controller', `--metrics-listen ${metricsListen}`);
+
   let signingKey: SigningKey;
   try {
     signingKey = await importSigningKeyPem(await readFile(v['signing-key'], 'utf8'));
@@ -61,6 +72,17 @@ export async function runControllerCommand(argv: readonly string[], io: CliIo): 
     { level: process.env['LOG_LEVEL'] ?? 'info', base: { component: 'controller' } },
     pino.destination(2),
   );
+  const metrics = new ControllerMetrics();
+  let metricsServer: MetricsServer | undefined;
+  if (metricsListen !== undefined) {
+    try {
+      metricsServer = await startMetricsServer(metricsListen, metrics);
+    } catch (err) {
+      io.stderr.write(`portcullis controller: --metrics-listen: cannot listen: ${errorMessage(err)}\n`);
+      return EXIT.failed;
+    }
+    logger.info({ url: `${metricsServer.url}/metrics` }, 'metrics listening');
+  }
   const controller = await startController({
     folder: v.folder,
     proxies,
@@ -68,6 +90,7 @@ export async function runControllerCommand(argv: readonly string[], io: CliIo): 
     logger,
     statusOut: io.stdout,
     reconcileIntervalMs: interval,
+    metrics,
   });
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
@@ -75,6 +98,7 @@ export async function runControllerCommand(argv: readonly string[], io: CliIo): 
   });
   logger.info('stopping');
   await controller.close();
+  await metricsServer?.close();
   logger.flush();
   return EXIT.ok;
 }

@@ -5,6 +5,7 @@ import { DEFAULT_BACKOFF, backoffDelay } from './backoff.js';
 import type { BackoffOptions } from './backoff.js';
 import { ProxyProtocolError, checkAdminUrl, getProxyStatus, putSignedSnapshot } from './proxy-client.js';
 import { errorMessage } from '../errors.js';
+import type { ControllerMetrics } from '../metrics/metrics.js';
 
 export interface ProxyAck {
   readonly proxy: string;
@@ -30,6 +31,7 @@ export interface PublisherOptions {
   readonly requestTimeoutMs?: number;
   readonly backoff?: Partial<BackoffOptions>;
   readonly onAck?: (ack: ProxyAck) => void;
+  readonly metrics?: ControllerMetrics;
 }
 
 interface Signed {
@@ -149,12 +151,10 @@ export class Publisher {
   #sign(snapshot: Snapshot, hash: string): Promise<Signed> {
     // Taken synchronously, so that concurrent signings can never share or reverse a version.
     const version = ++this.#highest;
-    return signSnapshot(this.#o.signingKey, version, snapshot).then(({ jws }) => ({
-      snapshot,
-      hash,
-      version,
-      jws,
-    }));
+    return signSnapshot(this.#o.signingKey, version, snapshot).then(({ jws }) => {
+      this.#o.metrics?.signatures.inc();
+      return { snapshot, hash, version, jws };
+    });
   }
 
   #kick(p: ProxyEntry): void {
@@ -179,6 +179,7 @@ export class Publisher {
         p.lastError = undefined;
       } catch (err) {
         if (this.#closed) return;
+        this.#o.metrics?.pushes.inc({ proxy: p.url, result: 'Failed' });
         p.failures += 1;
         p.lastError = errorMessage(err);
         const delay = backoffDelay(p.failures, this.#backoff);
@@ -203,6 +204,7 @@ export class Publisher {
     const status = await getProxyStatus(p.url, call);
     this.#reported(p, status.version, status.hash);
     if (status.hash === target.hash && status.version !== null) {
+      this.#o.metrics?.pushes.inc({ proxy: p.url, result: 'InSync' });
       this.#acked(p, status.version, status.hash);
       return;
     }
@@ -219,6 +221,7 @@ export class Publisher {
           throw new ProxyProtocolError(`the proxy acknowledged hash ${response.hash}, not ${signed.hash}`);
         }
         this.#reported(p, response.version, response.hash);
+        this.#o.metrics?.pushes.inc({ proxy: p.url, result: response.result });
         this.#o.logger.info(
           { proxy: p.url, version: response.version, hash: response.hash, result: response.result },
           'snapshot pushed',
@@ -227,6 +230,7 @@ export class Publisher {
         return;
       }
       this.#reported(p, response.current.version, response.current.hash);
+      this.#o.metrics?.refusals.inc({ proxy: p.url, code: response.error.code });
       if (response.error.code !== 'VersionNotNewer') {
         throw new ProxyProtocolError(`HTTP ${httpStatus} ${response.error.code}: ${response.error.message}`);
       }

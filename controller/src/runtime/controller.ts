@@ -1,8 +1,10 @@
 import { contentHash } from '@portcullis/contract';
 import type { SigningKey, Snapshot } from '@portcullis/contract';
 import type { Logger } from 'pino';
+import { performance } from 'node:perf_hooks';
 import { compile } from '../compiler/compile.js';
 import type { AcceptedObject, CompileOutput, ObjectStatus } from '../compiler/types.js';
+import type { ControllerMetrics } from '../metrics/metrics.js';
 import { Publisher } from '../publisher/publisher.js';
 import { resourceKey } from '../resources/model.js';
 import type { LoadResult } from '../resources/loader.js';
@@ -30,6 +32,8 @@ export interface ControllerOptions {
   readonly rescanIntervalMs?: number;
   readonly requestTimeoutMs?: number;
   readonly now?: () => Date;
+  /** Compile, object, signing and push metrics (see docs/operations.md); none when undefined. */
+  readonly metrics?: ControllerMetrics;
 }
 
 export interface ControllerView {
@@ -74,6 +78,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     logger,
     reconcileIntervalMs: options.reconcileIntervalMs,
     requestTimeoutMs: options.requestTimeoutMs,
+    metrics: options.metrics,
     onAck: () => {
       refreshStatus();
       settleWaiters();
@@ -108,7 +113,10 @@ export async function startController(options: ControllerOptions): Promise<Runni
     for (const w of waiters.splice(0)) w.resolve(done);
   };
 
+  options.metrics?.observe(publisher);
+
   const onLoad = (load: LoadResult): void => {
+    options.metrics?.loadErrors.set(load.errors.length);
     for (const e of load.errors) logger.error({ file: e.file, line: e.line }, formatLoadIssue(e));
     for (const w of load.warnings) logger.warn({ file: w.file, line: w.line }, formatLoadIssue(w));
     if (load.errors.length > 0) {
@@ -121,13 +129,16 @@ export async function startController(options: ControllerOptions): Promise<Runni
       logger.warn({ object: label }, 'an injected object is shadowed by one in the folder');
 
     let output: CompileOutput;
+    const started = performance.now();
     try {
       output = compile({ resources, previous });
     } catch (err) {
       // Only a compiler bug gets here; the snapshot in force stays, as it would for a bad file.
+      options.metrics?.compiles.inc({ result: 'failed' });
       logger.error({ err }, 'compile failed; the previous snapshot stays in force');
       return;
     }
+    recordCompile(options.metrics, output, (performance.now() - started) / 1000);
     previous = output.accepted;
     const hash = contentHash(output.snapshot);
     ledger.record(hash, resources);
@@ -186,4 +197,17 @@ export async function startController(options: ControllerOptions): Promise<Runni
       return { snapshot: published.snapshot, statuses, version, hash: published.hash };
     },
   };
+}
+
+function recordCompile(metrics: ControllerMetrics | undefined, output: CompileOutput, seconds: number): void {
+  if (metrics === undefined) return;
+  metrics.compiles.inc({ result: 'compiled' });
+  metrics.compileDuration.observe(seconds);
+  metrics.routes.set(output.snapshot.routes.length);
+  metrics.setObjects(
+    output.statuses.map((s) => ({
+      kind: s.kind,
+      accepted: s.status.conditions.some((c) => c.type === 'Accepted' && c.status === 'True'),
+    })),
+  );
 }

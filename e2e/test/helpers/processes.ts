@@ -109,6 +109,7 @@ export function startControllerProcess(
   folder: string,
   signingKeyFile: string,
   proxies: readonly string[],
+  extraArgs: readonly string[] = [],
 ): NodeProcess {
   const args = [
     'controller',
@@ -120,7 +121,7 @@ export function startControllerProcess(
     '500',
   ];
   for (const p of proxies) args.push('--proxy', p);
-  return new NodeProcess(CLI_BIN, args);
+  return new NodeProcess(CLI_BIN, [...args, ...extraArgs]);
 }
 
 /** A loopback port that was free a moment ago, for a process that must be told its port up front. */
