@@ -1,5 +1,6 @@
 import {
   CompactSign,
+  base64url,
   calculateJwkThumbprint,
   compactVerify,
   decodeProtectedHeader,
@@ -27,6 +28,16 @@ export const SNAPSHOT_JWS_ALG = 'EdDSA';
 
 /** Refuse before any parsing: a JWS bigger than this is not a snapshot we would ever send. */
 export const MAX_SIGNED_SNAPSHOT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Our header is about 140 base64url characters. Decoding and JSON-parsing the header happens before
+ * the signature is checked, so without this bound anyone who can reach the admin port could make the
+ * proxy parse megabytes of header per request (a deeply nested 10 MiB header took over a second).
+ */
+export const MAX_PROTECTED_HEADER_CHARS = 1024;
+
+/** Three non-empty base64url segments: nothing else is a compact JWS we produce. */
+const BASE64URL_SEGMENT = /^[A-Za-z0-9_-]+$/;
 
 export interface SigningKey {
   readonly kid: string;
@@ -76,8 +87,14 @@ export async function importTrustedKeys(doc: unknown): Promise<TrustedKeys> {
     if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || typeof jwk.x !== 'string' || 'd' in jwk) {
       throw new TypeError(`trusted keys: keys[${i}] must be a public Ed25519 JWK`);
     }
+    // A non-string kid could never match a header's kid, and a repeated one would silently replace
+    // the earlier key: an operator would believe a key is trusted when it is not.
+    if (jwk.kid !== undefined && (typeof jwk.kid !== 'string' || jwk.kid === '')) {
+      throw new TypeError(`trusted keys: keys[${i}].kid must be a non-empty string`);
+    }
     const pub: JWK = { kty: 'OKP', crv: 'Ed25519', x: jwk.x };
     const kid = jwk.kid ?? (await calculateJwkThumbprint(pub));
+    if (out.has(kid)) throw new TypeError(`trusted keys: keys[${i}] repeats kid ${JSON.stringify(kid)}`);
     out.set(kid, (await importJWK(pub, SNAPSHOT_JWS_ALG)) as CryptoKey);
   }
   if (out.size === 0) throw new TypeError('trusted keys: the key set is empty');
@@ -105,12 +122,26 @@ export type VerifyResult =
 const ALLOWED_HEADER_MEMBERS = new Set(['alg', 'typ', 'kid']);
 
 /**
- * Verifies a signed snapshot completely: header shape, signature, payload schema and content hash.
- * Whether its version is newer is the caller's state, so it is not checked here.
+ * Verifies a signed snapshot completely: header shape, signature, payload schema, content hash and
+ * canonical form. Whether its version is newer is the caller's state, so it is not checked here.
+ *
+ * Everything before `compactVerify` runs on unauthenticated input, so it is kept cheap and bounded,
+ * and nothing from it is echoed back at more than a few dozen characters (the message is logged).
  */
 export async function verifySignedSnapshot(jws: string, trusted: TrustedKeys): Promise<VerifyResult> {
   if (jws.length > MAX_SIGNED_SNAPSHOT_BYTES) {
     return { ok: false, code: 'PayloadTooLarge', message: 'signed snapshot too large' };
+  }
+  // Only the compact serialisation, with exactly three non-empty segments: the JSON serialisations
+  // (several signatures, unprotected headers) and jose's leniency about whitespace or padding
+  // inside a segment would give one snapshot several spellings, and the persisted file is the bytes.
+  const segments = jws.split('.');
+  if (segments.length !== 3 || !segments.every((s) => BASE64URL_SEGMENT.test(s))) {
+    return { ok: false, code: 'SignatureInvalid', message: 'not a compact JWS' };
+  }
+  const protectedB64 = segments[0] ?? '';
+  if (protectedB64.length > MAX_PROTECTED_HEADER_CHARS) {
+    return { ok: false, code: 'SignatureInvalid', message: 'protected header too large' };
   }
   let header;
   try {
@@ -120,8 +151,15 @@ export async function verifySignedSnapshot(jws: string, trusted: TrustedKeys): P
   }
   for (const member of Object.keys(header)) {
     if (!ALLOWED_HEADER_MEMBERS.has(member)) {
-      return { ok: false, code: 'SignatureInvalid', message: `header member "${member}" is not allowed` };
+      const shown = JSON.stringify(member.length > 32 ? `${member.slice(0, 32)}...` : member);
+      return { ok: false, code: 'SignatureInvalid', message: `header member ${shown} is not allowed` };
     }
+  }
+  // One spelling of the header, the one jose's CompactSign writes (JSON.stringify): a repeated member
+  // (`"alg":"none","alg":"EdDSA"`) means whatever the last one says to JSON.parse and something
+  // else to a parser that keeps the first, so it is refused rather than interpreted.
+  if (base64url.encode(JSON.stringify(header)) !== protectedB64) {
+    return { ok: false, code: 'SignatureInvalid', message: 'header is not in the form the controller signs' };
   }
   if (header.alg !== SNAPSHOT_JWS_ALG || header.typ !== SNAPSHOT_JWS_TYP || typeof header.kid !== 'string') {
     return { ok: false, code: 'SignatureInvalid', message: 'header must be {alg: EdDSA, typ, kid}' };
@@ -137,9 +175,12 @@ export async function verifySignedSnapshot(jws: string, trusted: TrustedKeys): P
     return { ok: false, code: 'SignatureInvalid', message };
   }
 
+  let text: string;
   let raw: unknown;
   try {
-    raw = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payloadBytes));
+    // ignoreBOM keeps a byte-order mark in the text, so JSON.parse refuses it like any other byte.
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(payloadBytes);
+    raw = JSON.parse(text);
   } catch {
     return { ok: false, code: 'SchemaInvalid', message: 'payload is not UTF-8 JSON' };
   }
@@ -155,6 +196,13 @@ export async function verifySignedSnapshot(jws: string, trusted: TrustedKeys): P
   }
   if (contentHash(parsed.data.snapshot) !== parsed.data.hash) {
     return { ok: false, code: 'HashMismatch', message: 'hash does not match snapshot content' };
+  }
+  // The payload must be byte for byte the canonical JSON signSnapshot writes. JSON.parse keeps the
+  // last of two repeated keys and other parsers keep the first, so `"snapshot":A,"snapshot":B` would
+  // be B here and A to another reader of the same signed bytes; whitespace, escapes and `1e1` for 10
+  // are the same kind of second spelling. Checked after the hash so HashMismatch keeps its meaning.
+  if (canonicalJson(parsed.data) !== text) {
+    return { ok: false, code: 'SchemaInvalid', message: 'payload is not in canonical JSON form' };
   }
   return { ok: true, payload: parsed.data };
 }

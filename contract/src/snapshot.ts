@@ -175,6 +175,28 @@ export const SnapshotSchema = z
 
 export type Snapshot = DeepReadonly<z.infer<typeof SnapshotSchema>>;
 
+/**
+ * The proxy compiles routes into one path trie per host and method, so its memory and compile time
+ * grow with hosts x methods x path depth, not with the route count the schema bounds. Within the
+ * schema's own limits a 1.9 MiB snapshot (1200 routes, 64 hosts, 7 methods, 32-segment paths)
+ * exhausted a 4 GiB heap. About 250 bytes and under a microsecond per entry were measured, so this
+ * budget keeps a compile to roughly 250 MiB and one second. It is deliberately not part of
+ * SnapshotSchema: the controller treats a schema failure as its own bug, so it has to leave routes
+ * out under this budget itself; the proxy refuses a snapshot over it with CompileFailed.
+ */
+export const MAX_ROUTE_TABLE_ENTRIES = 1_000_000;
+
+/** Upper bound on the trie nodes the proxy builds for a snapshot: sum of hosts x methods x (depth + 1). */
+export function routeTableEntries(snapshot: Snapshot): number {
+  let total = 0;
+  for (const r of snapshot.routes) {
+    const parsed = parsePathTemplate(r.path);
+    const depth = parsed.ok ? parsed.segments.length : 0;
+    total += r.hosts.length * r.methods.length * (depth + 1);
+  }
+  return total;
+}
+
 /** The signed payload: a content-addressed snapshot with a monotonic version. */
 export const SignedPayloadSchema = z.strictObject({
   version: z.int().min(1).max(Number.MAX_SAFE_INTEGER),

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { ProxyMetrics } from '../metrics/metrics.js';
 import type { ApplyOutcome, SnapshotStore } from '../state/snapshot-store.js';
 import { createHardenedServer } from '../http/hardened-server.js';
+import { BodyGate } from './body-gate.js';
 import { readBody } from './read-body.js';
 
 /**
@@ -27,11 +28,17 @@ export interface AdminServerOptions {
   readonly transport?: AdminTransport;
 }
 
+/** What the handlers share: the options plus the listener's one body gate. */
+interface AdminContext extends AdminServerOptions {
+  readonly gate: BodyGate;
+}
+
 /** The control channel: snapshot in, status, health and metrics out. Never the traffic listener. */
 export function createAdminServer(options: AdminServerOptions): Server {
   const { logger } = options;
+  const context: AdminContext = { ...options, gate: new BodyGate() };
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
-    route(options, req, res).catch((err: unknown) => {
+    route(context, req, res).catch((err: unknown) => {
       logger.error({ err }, 'admin request failed');
       if (!res.headersSent) {
         const { version, hash } = options.store.status();
@@ -46,7 +53,7 @@ export function createAdminServer(options: AdminServerOptions): Server {
   return createHardenedServer({ handler, logger });
 }
 
-async function route(options: AdminServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function route(options: AdminContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const { store, metrics } = options;
   const key = `${req.method ?? ''} ${req.url ?? ''}`;
   switch (key) {
@@ -88,12 +95,8 @@ async function route(options: AdminServerOptions, req: IncomingMessage, res: Ser
   }
 }
 
-async function putSnapshot(
-  options: AdminServerOptions,
-  req: IncomingMessage,
-  res: ServerResponse,
-): Promise<void> {
-  const { store, metrics } = options;
+async function putSnapshot(options: AdminContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { store, metrics, gate } = options;
   const mediaType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
   if (mediaType !== JWS_MEDIA_TYPE) {
     metrics.snapshotApplies.inc({ result: 'Rejected' });
@@ -104,24 +107,32 @@ async function putSnapshot(
       close: hasBody(req),
     });
   }
-  // curl and other clients wait for this before sending a large body; send it once the type is right.
-  if (req.headers.expect?.toLowerCase() === '100-continue') res.writeContinue();
-  const body = await readBody(req, MAX_SIGNED_SNAPSHOT_BYTES);
-  if (!body.ok) {
-    if (body.kind === 'aborted') {
-      res.destroy();
-      return;
+  // The slot is held from before the body is read until the apply answered, since the body stays in
+  // memory while it waits in the store's queue.
+  const release = await gate.acquire();
+  try {
+    // curl and other clients wait for this before sending a large body; send it once the type is
+    // right and there is room for the body.
+    if (req.headers.expect?.toLowerCase() === '100-continue') res.writeContinue();
+    const body = await readBody(req, MAX_SIGNED_SNAPSHOT_BYTES);
+    if (!body.ok) {
+      if (body.kind === 'aborted') {
+        res.destroy();
+        return;
+      }
+      metrics.snapshotApplies.inc({ result: 'Rejected' });
+      metrics.snapshotRejections.inc({ code: 'PayloadTooLarge' });
+      return sendReject(res, store, {
+        code: 'PayloadTooLarge',
+        message: `body exceeds ${MAX_SIGNED_SNAPSHOT_BYTES} bytes`,
+        close: true,
+      });
     }
-    metrics.snapshotApplies.inc({ result: 'Rejected' });
-    metrics.snapshotRejections.inc({ code: 'PayloadTooLarge' });
-    return sendReject(res, store, {
-      code: 'PayloadTooLarge',
-      message: `body exceeds ${MAX_SIGNED_SNAPSHOT_BYTES} bytes`,
-      close: true,
-    });
+    const outcome = await store.apply(body.body.trim());
+    sendOutcome(res, store, outcome);
+  } finally {
+    release();
   }
-  const outcome = await store.apply(body.body.trim());
-  sendOutcome(res, store, outcome);
 }
 
 function sendOutcome(res: ServerResponse, store: SnapshotStore, outcome: ApplyOutcome): void {

@@ -9,6 +9,9 @@ export type BodyRead =
  * Content-Length, or while streaming (chunked bodies have no length to check).
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<BodyRead> {
+  // A request can be gone before its body is read (it waited for a slot and the client left, or the
+  // request timeout ended it): its 'close' has already fired, so waiting for it would never end.
+  if (req.destroyed) return Promise.resolve({ ok: false, kind: 'aborted' });
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) {
     return Promise.resolve({ ok: false, kind: 'too-large' });

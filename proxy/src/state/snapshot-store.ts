@@ -1,4 +1,4 @@
-import { verifySignedSnapshot } from '@portcullis/contract';
+import { MAX_ROUTE_TABLE_ENTRIES, routeTableEntries, verifySignedSnapshot } from '@portcullis/contract';
 import type { AdminRejectCode, ProxyStatus, SignedPayload, TrustedKeys } from '@portcullis/contract';
 import type { Logger } from 'pino';
 import type { CompileResult } from '../compile/compile.js';
@@ -99,7 +99,7 @@ export class SnapshotStore {
         `version ${payload.version} is not newer than version ${current.version} in force`,
       );
     }
-    const compiled = await this.#options.compile(payload);
+    const compiled = await this.#compile(payload);
     if (!compiled.ok) return this.#reject('CompileFailed', compiled.message);
     try {
       await this.#options.lastKnownGood.write(jws);
@@ -118,6 +118,8 @@ export class SnapshotStore {
 
   async #loadLastKnownGood(): Promise<BootOutcome> {
     const { logger } = this.#options;
+    const dirWarning = await this.#options.lastKnownGood.secureDir();
+    if (dirWarning !== undefined) logger.warn({ dir: this.#options.lastKnownGood.path }, dirWarning);
     const file = await this.#options.lastKnownGood.read();
     if (file.kind === 'none') {
       logger.info('no last-known-good snapshot; serving 503 until one is pushed');
@@ -133,10 +135,26 @@ export class SnapshotStore {
     if (file.kind === 'unreadable') return refuse(file.message);
     const verified = await verifySignedSnapshot(file.jws.trim(), this.#options.trustedKeys);
     if (!verified.ok) return refuse(`${verified.code}: ${verified.message}`);
-    const compiled = await this.#options.compile(verified.payload);
+    const compiled = await this.#compile(verified.payload);
     if (!compiled.ok) return refuse(`CompileFailed: ${compiled.message}`);
     this.#swap(compiled.compiled, 'last-known-good');
     return { kind: 'loaded', version: verified.payload.version, hash: verified.payload.hash };
+  }
+
+  /**
+   * The route table's size is checked before it is built: a verified snapshot within the schema's
+   * limits can still ask for gigabytes of trie, built synchronously, and the process would die of it
+   * (and, re-pushed after every restart, keep dying) instead of refusing it.
+   */
+  async #compile(payload: SignedPayload): Promise<CompileResult> {
+    const entries = routeTableEntries(payload.snapshot);
+    if (entries > MAX_ROUTE_TABLE_ENTRIES) {
+      return {
+        ok: false,
+        message: `routes: ${entries} route-table entries (hosts x methods x path depth) exceed the limit of ${MAX_ROUTE_TABLE_ENTRIES}`,
+      };
+    }
+    return this.#options.compile(payload);
   }
 
   #swap(compiled: CompiledSnapshot, origin: Origin): void {
@@ -149,7 +167,9 @@ export class SnapshotStore {
     );
   }
 
-  #reject(code: AdminRejectCode, message: string): ApplyOutcome {
+  #reject(code: AdminRejectCode, fullMessage: string): ApplyOutcome {
+    // The wire allows 1024 characters; the log gets no more, since a message can quote the input.
+    const message = fullMessage.slice(0, 1024);
     this.#options.events?.onRejected?.(code);
     this.#options.logger.warn({ code, reason: message }, 'snapshot refused');
     return { kind: 'rejected', code, message };
