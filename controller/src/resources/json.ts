@@ -7,7 +7,8 @@ export interface JsonObject {
 }
 
 export type HardenResult =
-  | { readonly ok: true; readonly value: JsonValue }
+  /** `nodes`: values built, aliases expanded (a file-wide budget adds these up). */
+  | { readonly ok: true; readonly value: JsonValue; readonly nodes: number }
   | { readonly ok: false; readonly path: FieldPath; readonly message: string };
 
 export interface HardenLimits {
@@ -27,9 +28,10 @@ export const DEFAULT_HARDEN_LIMITS: HardenLimits = { maxDepth: 64, maxNodes: 200
  */
 export function hardenJson(value: unknown, limits: HardenLimits = DEFAULT_HARDEN_LIMITS): HardenResult {
   let nodes = 0;
-  const fail = (path: FieldPath, message: string): HardenResult => ({ ok: false, path, message });
+  const fail = (path: FieldPath, message: string) => ({ ok: false, path, message }) as const;
 
-  const walk = (v: unknown, path: (string | number)[]): HardenResult => {
+  type Walked = { readonly ok: true; readonly value: JsonValue } | Extract<HardenResult, { ok: false }>;
+  const walk = (v: unknown, path: (string | number)[]): Walked => {
     nodes += 1;
     if (nodes > limits.maxNodes) return fail(path, `document has more than ${limits.maxNodes} values`);
     if (path.length > limits.maxDepth) return fail(path, `nested deeper than ${limits.maxDepth} levels`);
@@ -61,9 +63,16 @@ export function hardenJson(value: unknown, limits: HardenLimits = DEFAULT_HARDEN
       }
       return { ok: true, value: out };
     }
-    return fail(path, `a ${typeof v} is not a JSON value`);
+    return fail(path, `not a JSON value (${describeNonJson(v)})`);
   };
-  return walk(value, []);
+  const r = walk(value, []);
+  return r.ok ? { ...r, nodes } : r;
+}
+
+function describeNonJson(v: unknown): string {
+  if (typeof v !== 'object' || v === null) return `a ${typeof v}`;
+  const name: unknown = (v as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof name === 'string' && /^\w{1,32}$/.test(name) ? `a ${name}` : 'an object';
 }
 
 function isPlainObject(v: object): boolean {

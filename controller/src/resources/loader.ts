@@ -1,9 +1,11 @@
-import { readFile, readdir, stat } from 'node:fs/promises';
-import path from 'node:path';
 import { formatPath } from './field-path.js';
 import type { JsonValue } from './json.js';
+import { collectYamlFiles } from './listing.js';
+import type { Listing } from './listing.js';
 import { identify, resourceKey, resourceLabel } from './model.js';
 import type { Origin, Resource } from './model.js';
+import { readBoundedFile } from './read-file.js';
+import { decodeUtf8 } from './text.js';
 import { YAML_LIMITS, parseYamlText } from './yaml.js';
 import type { LoadIssue, ParsedDocument, ParsedFile } from './yaml.js';
 import { errorMessage } from '../errors.js';
@@ -14,9 +16,10 @@ import { errorMessage } from '../errors.js';
  * with its per-file last-good cache.
  */
 
+export { collectYamlFiles } from './listing.js';
+export type { Listing } from './listing.js';
+
 export const LOADER_LIMITS = {
-  maxFiles: 5000,
-  maxDepth: 16,
   maxObjects: 10_000,
   maxListItems: 1000,
 } as const;
@@ -28,72 +31,45 @@ export interface LoadResult {
   readonly files: readonly string[];
 }
 
-const YAML_FILE = /\.ya?ml$/i;
-
-/**
- * Every *.yaml / *.yml below the given paths, sorted so that loading is deterministic. Hidden
- * entries are skipped: `.git` never holds policy, and Kubernetes ConfigMap mounts keep their real
- * files behind `..data` (the visible names are symlinks to them, which are followed). A path given
- * explicitly is read whatever its extension, as kubectl does.
- */
-export async function collectYamlFiles(
-  paths: readonly string[],
-): Promise<{ files: string[]; dirs: string[]; errors: LoadIssue[] }> {
-  const out = new Set<string>();
-  const dirs = new Set<string>();
-  const errors: LoadIssue[] = [];
-  const visit = async (p: string, depth: number, explicit: boolean): Promise<void> => {
-    if (out.size >= LOADER_LIMITS.maxFiles) throw new Error(`more than ${LOADER_LIMITS.maxFiles} YAML files`);
-    const st = await stat(p);
-    if (st.isDirectory()) {
-      if (depth > LOADER_LIMITS.maxDepth) return;
-      dirs.add(p);
-      const entries = (await readdir(p)).filter((e) => !e.startsWith('.')).sort();
-      for (const e of entries) await visit(path.join(p, e), depth + 1, false);
-    } else if (st.isFile() && (explicit || YAML_FILE.test(p))) {
-      out.add(p);
-    }
-  };
-  for (const p of paths) {
-    try {
-      await visit(p, 0, true);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      const message = code === 'ENOENT' ? 'no such file or folder' : errorMessage(err, 'unreadable');
-      errors.push({ file: p, line: 1, message });
-    }
-  }
-  return { files: [...out].sort(), dirs: [...dirs].sort(), errors };
+function fileError(file: string, message: string): ParsedFile {
+  return { file, documents: [], errors: [{ file, line: 1, message }], warnings: [] };
 }
 
+/**
+ * One file: a regular file of at most 4 MiB, UTF-8, then YAML. Never throws and never blocks on a
+ * special file; every failure is an error of this file.
+ */
 export async function readYamlFile(file: string): Promise<ParsedFile> {
+  const read = await readBoundedFile(file, YAML_LIMITS.maxFileBytes);
+  if (!read.ok) return fileError(file, read.message);
+  const decoded = decodeUtf8(read.bytes);
+  if (!decoded.ok) return fileError(file, decoded.message);
   try {
-    const st = await stat(file);
-    if (st.size > YAML_LIMITS.maxFileBytes) {
-      return {
-        file,
-        documents: [],
-        errors: [{ file, line: 1, message: 'file larger than 4 MiB' }],
-        warnings: [],
-      };
-    }
-    return parseYamlText(await readFile(file, 'utf8'), file);
+    return parseYamlText(decoded.text, file);
   } catch (err) {
-    const message = errorMessage(err, 'unreadable');
-    return { file, documents: [], errors: [{ file, line: 1, message }], warnings: [] };
+    // Not expected (the parser reports, it does not throw), but one file must never stop a load.
+    return fileError(file, `cannot be read as YAML: ${errorMessage(err, 'unknown error')}`);
   }
+}
+
+/** A file of a listing: read, unless the listing refused it (a link out of the folder). */
+export async function readListedFile(listing: Pick<Listing, 'refused'>, file: string): Promise<ParsedFile> {
+  const refusal = listing.refused.get(file);
+  return refusal === undefined ? readYamlFile(file) : fileError(file, refusal);
 }
 
 /** Loads files and folders (recursively) the way `kubectl apply -f` would read them. */
 export async function loadPaths(paths: readonly string[]): Promise<LoadResult> {
-  const { files, errors } = await collectYamlFiles(paths);
-  const parsed = await Promise.all(files.map(readYamlFile));
+  const listing = await collectYamlFiles(paths);
+  const parsed: ParsedFile[] = [];
+  // One file at a time: up to 5000 files of 4 MiB must not be held in memory at once.
+  for (const file of listing.files) parsed.push(await readListedFile(listing, file));
   const assembled = assembleResources(parsed.flatMap((f) => f.documents));
   return {
     resources: assembled.resources,
-    errors: [...errors, ...parsed.flatMap((f) => f.errors), ...assembled.errors],
-    warnings: [...parsed.flatMap((f) => f.warnings), ...assembled.warnings],
-    files,
+    errors: [...listing.errors, ...parsed.flatMap((f) => f.errors), ...assembled.errors],
+    warnings: [...listing.warnings, ...parsed.flatMap((f) => f.warnings), ...assembled.warnings],
+    files: listing.files,
   };
 }
 

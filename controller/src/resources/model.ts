@@ -1,4 +1,5 @@
 import { DNS_SUBDOMAIN } from '@portcullis/contract';
+import { shown } from './field-path.js';
 import type { FieldPath } from './field-path.js';
 import { isJsonObject } from './json.js';
 import type { JsonObject, JsonValue } from './json.js';
@@ -79,13 +80,17 @@ export function identify(value: JsonValue, origin: Origin | undefined): Identify
       return {
         type: 'error',
         path: [isPolicyKind ? 'apiVersion' : 'kind'],
-        message: `${apiVersion} ${kind} is not served by this version of Portcullis (it reads ${PORTCULLIS_API_VERSION} RouteClassification and GatewayPolicy)`,
+        message: `${shown(apiVersion)} ${shown(kind)} is not served by this version of Portcullis (it reads ${PORTCULLIS_API_VERSION} RouteClassification and GatewayPolicy)`,
       };
     }
   } else if (!(apiVersion === 'v1' && kind === 'Secret')) {
     const meta = value['metadata'];
-    const name = isJsonObject(meta) && typeof meta['name'] === 'string' ? ` ${meta['name']}` : '';
-    return { type: 'ignored', message: `ignoring ${apiVersion} ${kind}${name}: not a kind Portcullis reads` };
+    const name = isJsonObject(meta) && typeof meta['name'] === 'string' ? ` ${shown(meta['name'])}` : '';
+    // Every user string goes through `shown`: these are foreign objects, not checked at all.
+    return {
+      type: 'ignored',
+      message: `ignoring ${shown(apiVersion)} ${shown(kind)}${name}: not a kind Portcullis reads`,
+    };
   }
 
   const metadata = value['metadata'];

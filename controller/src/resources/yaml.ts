@@ -1,10 +1,12 @@
-import { LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments } from 'yaml';
+import { LineCounter, isAlias, isMap, isScalar, isSeq } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
 import type { FieldPath } from './field-path.js';
 import { hardenJson } from './json.js';
 import type { JsonValue } from './json.js';
 import type { Origin } from './model.js';
-import { errorMessage } from '../errors.js';
+import { tooLarge } from './read-file.js';
+import { firstNonPrintable } from './text.js';
+import { composeDocuments, moreTokensThan, readDocument, yamlErrorMessage } from './yaml-compose.js';
 
 /** Limits for hostile files: a policy folder is small; anything far bigger is a mistake or an attack. */
 export const YAML_LIMITS = {
@@ -12,6 +14,18 @@ export const YAML_LIMITS = {
   maxDocumentsPerFile: 1000,
   /** yaml's own guard against alias expansion ("billion laughs"). */
   maxAliasCount: 100,
+  /**
+   * Values in one file once aliases are expanded. Each document is capped by hardenJson, but a file
+   * of a thousand documents each expanding its own aliases was measured at ~5 s for 0.9 MB.
+   */
+  maxValuesPerFile: 1_000_000,
+  /**
+   * Lexical tokens in one file, counted before parsing. The library builds its whole syntax tree
+   * first, at about 1 KB of memory per item: measured, a 4 MiB `[1,1,1,...]` took 8.7 s and 2.1 GB
+   * before any value limit could apply. Ordinary policy YAML is ~0.3 tokens a byte, so this allows
+   * about 1.6 MB of it per file (a 1 MiB Secret value is one token) and caps the worst case near 250 MB.
+   */
+  maxTokensPerFile: 500_000,
 } as const;
 
 export interface ParsedDocument {
@@ -42,74 +56,72 @@ export interface ParsedFile {
 
 /**
  * Parses a multi-document YAML text the way kubectl reads it, keeping each document's line. Pure:
- * the file name is only a label. YAML 1.2 core schema, no merge keys (`<<` stays an ordinary key
- * and is then refused as an unknown field), duplicate keys are errors, aliases capped.
+ * the file name is only a label. Everything the `yaml` library reports is an error, warnings
+ * included: each of its warnings (an unresolved tag, an ambiguous alias, an unknown directive, a
+ * badly indented flow collection) marks a place where another YAML reader, kubectl's among them,
+ * may read the file differently, or where a value silently loses the type its author wrote.
  */
 export function parseYamlText(text: string, file: string): ParsedFile {
-  const errors: LoadIssue[] = [];
-  const warnings: LoadIssue[] = [];
+  const fileError = (message: string, line = 1, col?: number): ParsedFile => ({
+    file,
+    documents: [],
+    errors: [{ file, line, ...(col === undefined ? {} : { col }), message }],
+    warnings: [],
+  });
   if (Buffer.byteLength(text, 'utf8') > YAML_LIMITS.maxFileBytes) {
-    return { file, documents: [], errors: [{ file, line: 1, message: 'file larger than 4 MiB' }], warnings };
+    return fileError(tooLarge(YAML_LIMITS.maxFileBytes));
+  }
+  const bad = firstNonPrintable(text);
+  if (bad !== undefined) {
+    const before = text.slice(0, bad.index);
+    const line = before.split('\n').length;
+    return fileError(bad.message, line, bad.index - before.lastIndexOf('\n'));
+  }
+  if (moreTokensThan(text, YAML_LIMITS.maxTokensPerFile)) {
+    return fileError(
+      `more than ${YAML_LIMITS.maxTokensPerFile} YAML tokens (about 1.5 MB of ordinary YAML); split the file`,
+    );
   }
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, {
-    lineCounter,
-    prettyErrors: true,
-    merge: false,
-    schema: 'core',
-    version: '1.2',
-    uniqueKeys: true,
-    strict: true,
-  });
-  const list = Array.isArray(docs) ? docs : [];
-  if (list.length > YAML_LIMITS.maxDocumentsPerFile) {
-    return {
-      file,
-      documents: [],
-      errors: [{ file, line: 1, message: `more than ${YAML_LIMITS.maxDocumentsPerFile} documents` }],
-      warnings,
-    };
+  const composed = composeDocuments(text, lineCounter, YAML_LIMITS.maxDocumentsPerFile);
+  if (composed.tooMany) {
+    return fileError(`more than ${YAML_LIMITS.maxDocumentsPerFile} documents`);
   }
+  const issue = (e: (typeof composed.streamErrors)[number]): LoadIssue => {
+    const pos = lineCounter.linePos(e.pos[0]);
+    return { file, line: pos.line, col: pos.col, message: yamlErrorMessage(e) };
+  };
+  const errors: LoadIssue[] = composed.streamErrors.map(issue);
   const documents: ParsedDocument[] = [];
-  for (const doc of list) {
-    for (const e of doc.errors) {
-      const pos = e.linePos?.[0] ?? lineCounter.linePos(e.pos[0]);
-      errors.push({ file, line: pos.line, col: pos.col, message: firstLine(e.message) });
-    }
-    for (const w of doc.warnings) {
-      const pos = w.linePos?.[0] ?? lineCounter.linePos(w.pos[0]);
-      warnings.push({ file, line: pos.line, col: pos.col, message: firstLine(w.message) });
-    }
-    if (doc.errors.length > 0 || doc.contents === null) continue;
+  let values = 0;
+  for (const doc of composed.docs) {
+    const before = errors.length;
+    for (const e of [...doc.errors, ...doc.warnings]) errors.push(issue(e));
+    if (errors.length > before || doc.contents === null) continue;
     const start = doc.contents.range?.[0] ?? doc.range[0];
     const line = lineCounter.linePos(start).line;
-    let raw: unknown;
-    try {
-      raw = doc.toJS({ maxAliasCount: YAML_LIMITS.maxAliasCount });
-    } catch (err) {
-      errors.push({
-        file,
-        line,
-        message: firstLine(errorMessage(err, 'unreadable document')),
-      });
+    const read = readDocument(doc, YAML_LIMITS.maxAliasCount);
+    if (!read.ok) {
+      const at = read.offset === undefined ? { line } : lineCounter.linePos(read.offset);
+      errors.push({ file, ...at, message: read.message });
       continue;
     }
-    if (raw === null || raw === undefined) continue;
-    const hardened = hardenJson(raw);
+    if (read.raw === null || read.raw === undefined) continue;
+    const hardened = hardenJson(read.raw);
     const lineOf = lineLocator(doc, lineCounter, line);
     if (!hardened.ok) {
       errors.push({ file, line: lineOf(hardened.path), message: hardened.message });
       continue;
     }
+    values += hardened.nodes;
+    if (values > YAML_LIMITS.maxValuesPerFile) {
+      const message = `the file has more than ${YAML_LIMITS.maxValuesPerFile} values once aliases are expanded`;
+      errors.push({ file, line, message });
+      break;
+    }
     documents.push({ value: hardened.value, origin: { file, line, lineOf } });
   }
-  return { file, documents, errors, warnings };
-}
-
-/** yaml's pretty messages repeat the source excerpt on later lines; the first line says it all. */
-function firstLine(message: string): string {
-  const first = message.split('\n')[0] ?? message;
-  return first.replace(/ at line \d+, column \d+:?$/, '');
+  return { file, documents, errors, warnings: [] };
 }
 
 /**

@@ -2,7 +2,7 @@ import { watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { assembleResources, collectYamlFiles, readYamlFile } from '../resources/loader.js';
+import { assembleResources, collectYamlFiles, readListedFile } from '../resources/loader.js';
 import type { LoadResult } from '../resources/loader.js';
 import type { LoadIssue, ParsedDocument, ParsedFile } from '../resources/yaml.js';
 
@@ -134,28 +134,39 @@ export class FolderSource {
     const listed = await collectYamlFiles([this.#o.folder]);
     const listErrors = listed.errors;
     // Keep every file's last state: a folder that briefly cannot be listed is not an empty folder.
-    const paths = listErrors.length > 0 ? [...this.#files.keys()] : listed.files;
+    // What did list is still read, so one unreadable subfolder does not hide the rest at start.
+    const paths =
+      listErrors.length > 0 ? [...new Set([...listed.files, ...this.#files.keys()])].sort() : listed.files;
+    const listedNow = new Set(listed.files);
     const next = new Map<string, FileEntry>();
     for (const file of paths) {
       const before = this.#files.get(file);
+      // Kept, not re-read: the listing could not vouch for it (its folder may now be a link
+      // retargeted out of the folder, which reading the old path would follow).
+      if (!listedNow.has(file) && before !== undefined) {
+        next.set(file, before);
+        continue;
+      }
       const fingerprint = await fingerprintOf(file);
       if (!force && before !== undefined && before.fingerprint === fingerprint) {
         next.set(file, before);
         continue;
       }
-      const latest = await readYamlFile(file);
+      // Never throws, never blocks (a FIFO is refused, not opened for a writer that never comes).
+      const latest = await readListedFile(listed, file);
       const lastGood = latest.errors.length === 0 ? latest : before?.lastGood;
       next.set(file, { fingerprint, latest, lastGood });
     }
     if (this.#closed) return;
     this.#files = next;
-    if (listErrors.length === 0) this.#syncWatchers(listed.dirs);
-    this.#emit(listErrors);
+    // A listing with errors still found these folders (one bad entry no longer empties a listing).
+    if (listErrors.length === 0 || listed.dirs.length > 0) this.#syncWatchers(listed.dirs);
+    this.#emit(listErrors, listed.warnings);
   }
 
-  #emit(listErrors: readonly LoadIssue[]): void {
+  #emit(listErrors: readonly LoadIssue[], listWarnings: readonly LoadIssue[]): void {
     const errors: LoadIssue[] = [...listErrors];
-    const warnings: LoadIssue[] = [];
+    const warnings: LoadIssue[] = [...listWarnings];
     const documents: ParsedDocument[] = [];
     for (const entry of this.#files.values()) {
       const used = entry.latest.errors.length === 0 ? entry.latest : entry.lastGood;

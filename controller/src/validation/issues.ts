@@ -22,6 +22,9 @@ export const errorMap: z.core.$ZodErrorMap = (issue) => {
       return `must be one of ${issue.values.map((v) => String(v)).join(', ')}`;
     case 'invalid_format':
       return issue.format === 'url' ? 'must be a valid URL' : `must be a valid ${issue.format}`;
+    case 'invalid_key':
+      // zod's own text is "Invalid key in record"; the key's schema says what is wrong with it.
+      return `invalid key: ${issue.issues[0]?.message ?? 'not allowed here'}`;
     case 'not_multiple_of':
       return `must be a multiple of ${String(issue.divisor)}`;
     default:
