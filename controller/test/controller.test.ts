@@ -139,6 +139,15 @@ describe('startController (local mode)', () => {
     );
     expect(c.current()?.hash).toBe(second.hash);
     expect(proxies.every((p) => p.hash === second.hash)).toBe(true);
+    // The proxies run generation 2, not the rejected generation 3: Programmed must not say 2/2.
+    const rejected = c.current()?.statuses.find((s) => s.kind === 'RouteClassification');
+    expect(rejected?.generation).toBe(3);
+    expect(rejected?.status.programmed).toBe('0/2');
+    expect(rejected?.status.conditions.find((x) => x.type === 'Programmed')).toMatchObject({
+      status: 'False',
+      reason: 'Invalid',
+    });
+    expect(out.text).toMatch(/RouteClassification\s+demo\/api\s+Accepted=False\(Invalid\).*Programmed=0\/2/);
   });
 
   it('brings a proxy that restarted empty back up to date', async () => {

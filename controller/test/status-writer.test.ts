@@ -52,7 +52,7 @@ function clock(): { now: () => Date; tick: () => void } {
   return { now: () => new Date(t), tick: () => (t += 60_000) };
 }
 
-const all = (n: number): ProgrammedCount => ({ programmed: n, total: n });
+const all = (n: number): ProgrammedCount => ({ programmed: n, total: n, inForce: true });
 
 function get(s: LiveObjectStatus | undefined, type: string) {
   return s?.status.conditions.find((c) => c.type === type);
@@ -70,7 +70,11 @@ describe('status writer', () => {
 
   it('is Pending until every proxy runs the generation, and Ready says why not', () => {
     const w = new StatusWriter({ now: clock().now });
-    const [live] = w.update([rc(cond('Accepted', 'True', 'Accepted'))], () => ({ programmed: 1, total: 2 }));
+    const [live] = w.update([rc(cond('Accepted', 'True', 'Accepted'))], () => ({
+      programmed: 1,
+      total: 2,
+      inForce: true,
+    }));
     expect(get(live, 'Programmed')).toMatchObject({
       status: 'False',
       reason: 'Pending',
@@ -112,6 +116,7 @@ describe('status writer', () => {
     w.update([rc(cond('Accepted', 'False', 'Invalid', 'spec.hosts[0]: bad')), gp], () => ({
       programmed: 0,
       total: 1,
+      inForce: true,
     }));
     const first = out.text;
     expect(first.split('\n')).toEqual([
@@ -122,9 +127,53 @@ describe('status writer', () => {
     w.update([rc(cond('Accepted', 'False', 'Invalid', 'spec.hosts[0]: bad')), gp], () => ({
       programmed: 0,
       total: 1,
+      inForce: true,
     }));
     expect(out.text).toBe(first);
     w.update([rc(cond('Accepted', 'False', 'Invalid', 'spec.hosts[0]: bad')), gp], () => all(1));
     expect(out.text.length).toBeGreaterThan(first.length);
+  });
+
+  it('says a generation that is not in force will not be programmed, instead of Pending', () => {
+    const w = new StatusWriter({ now: clock().now });
+    const [live] = w.update([rc(cond('Accepted', 'False', 'Invalid', 'spec.hosts[0]: bad'), 3)], () => ({
+      programmed: 0,
+      total: 1,
+      inForce: false,
+    }));
+    expect(get(live, 'Programmed')).toMatchObject({
+      status: 'False',
+      reason: 'Invalid',
+      message: 'generation 3 is not accepted, so no proxy runs it',
+    });
+    expect(get(live, 'Ready')?.message).toMatch(/^Accepted is False/);
+  });
+
+  it('keeps "generation N stays in force" visible when the table shortens a long message', () => {
+    const out = new MemoryStream();
+    const w = new StatusWriter({ now: clock().now, out });
+    const long = `spec.routes[0].path: ${'x'.repeat(200)}; generation 2 stays in force`;
+    w.update([rc(cond('Accepted', 'False', 'Invalid', long), 3)], () => all(1));
+    const row = out.text.split('\n')[0] ?? '';
+    expect(row).toMatch(/spec\.routes\[0\]\.path: x+… generation 2 stays in force$/);
+    expect(row.length).toBeLessThan(long.length);
+  });
+
+  it('logs each condition change with its full message, once', () => {
+    const logged: unknown[] = [];
+    const w = new StatusWriter({ now: clock().now, onChange: (e) => logged.push(e) });
+    const long = `spec.hosts[0]: ${'y'.repeat(300)}`;
+    w.update([rc(cond('Accepted', 'False', 'Invalid', long))], () => all(1));
+    expect(logged).toContainEqual({
+      object: 'RouteClassification ns/api',
+      generation: 1,
+      type: 'Accepted',
+      status: 'False',
+      reason: 'Invalid',
+      message: long,
+    });
+    const count = logged.length;
+    w.update([rc(cond('Accepted', 'False', 'Invalid', long))], () => all(1));
+    expect(logged).toHaveLength(count);
   });
 });

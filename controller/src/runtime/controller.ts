@@ -61,7 +61,16 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const injected = injectedResources(options.extraResources ?? []);
   const ledger = new GenerationLedger();
   const generations = new GenerationCounter();
-  const statusWriter = new StatusWriter({ out: options.statusOut, now: options.now });
+  const statusWriter = new StatusWriter({
+    out: options.statusOut,
+    now: options.now,
+    onChange: (change) => {
+      // Programmed and Ready flip on every push while proxies catch up: debug, not a log line each.
+      if (change.type === 'Programmed' || change.type === 'Ready') logger.debug(change, 'status');
+      else if (change.status === 'True') logger.info(change, 'status');
+      else logger.warn(change, 'status');
+    },
+  });
   const waiters: { resolve: (v: { version: number; hash: string }) => void; reject: (e: Error) => void }[] =
     [];
 
@@ -91,7 +100,8 @@ export async function startController(options: ControllerOptions): Promise<Runni
     const programmed = proxies.filter(
       (p) => p.hash !== null && ledger.carries(p.hash, key, s.generation),
     ).length;
-    return { programmed, total: proxies.length };
+    const inForce = latest !== undefined && ledger.carries(latest.hash, key, s.generation);
+    return { programmed, total: proxies.length, inForce };
   };
 
   const refreshStatus = (): void => {
@@ -141,7 +151,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     recordCompile(options.metrics, output, (performance.now() - started) / 1000);
     previous = output.accepted;
     const hash = contentHash(output.snapshot);
-    ledger.record(hash, resources);
+    ledger.record(hash, output.accepted);
     latest = { output, hash };
     logger.info(
       {

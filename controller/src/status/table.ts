@@ -44,6 +44,17 @@ export function formatStatusTable(statuses: readonly AnyStatus[]): string {
   return rows.map((r) => `${line(r)}\n`).join('');
 }
 
+/**
+ * The compiler ends the message of a rejected object that keeps an older generation with
+ * "; generation N stays in force" (compiler/passes/statuses.ts). That tail is the one thing a
+ * reader of a long message must not lose, so it survives shortening; the full message is in the
+ * controller's log (status changes) and in `validate`.
+ */
+const STAYS_IN_FORCE = /; (generation \d+ stays in force)$/;
+
 function clip(s: string): string {
-  return s.length <= MESSAGE_WIDTH ? s : `${s.slice(0, MESSAGE_WIDTH - 1)}…`;
+  if (s.length <= MESSAGE_WIDTH) return s;
+  const tail = STAYS_IN_FORCE.exec(s)?.[1];
+  if (tail === undefined) return `${s.slice(0, MESSAGE_WIDTH - 1)}…`;
+  return `${s.slice(0, MESSAGE_WIDTH - tail.length - 2)}… ${tail}`;
 }

@@ -48,4 +48,6 @@ export type LiveObjectStatus =
 export interface ProgrammedCount {
   readonly programmed: number;
   readonly total: number;
+  /** Whether the latest compiled snapshot carries this generation at all (false: not accepted). */
+  readonly inForce: boolean;
 }

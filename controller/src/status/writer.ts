@@ -8,6 +8,20 @@ export interface StatusWriterOptions {
   readonly now?: () => Date;
   /** Where the human table is printed on every change; nothing is printed without it. */
   readonly out?: NodeJS.WritableStream;
+  /**
+   * Called once per condition whose status, reason or message changed, with the full message (the
+   * table shortens it): the controller logs these, so the log says why an object is not in force.
+   */
+  readonly onChange?: (change: StatusChange) => void;
+}
+
+export interface StatusChange {
+  readonly object: string;
+  readonly generation: number;
+  readonly type: string;
+  readonly status: string;
+  readonly reason: string;
+  readonly message: string;
 }
 
 /**
@@ -18,12 +32,15 @@ export interface StatusWriterOptions {
 export class StatusWriter {
   readonly #now: () => Date;
   readonly #out: NodeJS.WritableStream | undefined;
+  readonly #onChange: ((change: StatusChange) => void) | undefined;
+  #reported = new Map<string, string>();
   #transitions = new Map<string, { status: string; time: string }>();
   #lastTable: string | undefined;
 
   constructor(options: StatusWriterOptions = {}) {
     this.#now = options.now ?? (() => new Date());
     this.#out = options.out;
+    this.#onChange = options.onChange;
   }
 
   update(
@@ -58,8 +75,32 @@ export class StatusWriter {
     });
     // Forget objects that are gone, so that a re-created one starts fresh and memory stays bounded.
     this.#transitions = seen;
+    this.#report(out);
     this.#print(out);
     return out;
+  }
+
+  #report(statuses: readonly LiveObjectStatus[]): void {
+    if (this.#onChange === undefined) return;
+    const reported = new Map<string, string>();
+    for (const s of statuses) {
+      const object = `${s.kind} ${s.namespace}/${s.name}`;
+      for (const c of s.status.conditions) {
+        const key = `${object}|${c.type}`;
+        const value = `${c.status}|${c.reason}|${c.message}`;
+        reported.set(key, value);
+        if (this.#reported.get(key) === value) continue;
+        this.#onChange({
+          object,
+          generation: s.generation,
+          type: c.type,
+          status: c.status,
+          reason: c.reason,
+          message: c.message,
+        });
+      }
+    }
+    this.#reported = reported;
   }
 
   #print(statuses: readonly LiveObjectStatus[]): void {
@@ -73,6 +114,11 @@ export class StatusWriter {
 
 function programmedCondition(count: ProgrammedCount, generation: number): Condition {
   const c = at(generation);
+  // A generation that is not in force will never be programmed, however long one waits: say so,
+  // rather than "Pending" or a ratio of proxies that run some other generation of the object.
+  if (!count.inForce) {
+    return c.false('Programmed', 'Invalid', `generation ${generation} is not accepted, so no proxy runs it`);
+  }
   if (count.total === 0) return c.false('Programmed', 'Pending', 'no proxy is configured');
   const ratio = `${count.programmed}/${count.total} proxies run a snapshot carrying generation ${generation}`;
   return count.programmed === count.total
