@@ -321,6 +321,16 @@ describe('admin listener: other endpoints', () => {
     expect((await send(tp.proxy.adminUrl, { path: '/readyz' })).status).toBe(200);
   });
 
+  it('answers HEAD on the read endpoints like GET, without a body', async () => {
+    for (const path of ['/healthz', '/readyz', '/v1/snapshot/status']) {
+      const reply = await send(tp.proxy.adminUrl, { method: 'HEAD', path });
+      expect(reply.status).toBe(200);
+      expect(reply.text).toBe('');
+      expect(Number(reply.headers['content-length'])).toBeGreaterThan(0);
+    }
+    expect((await send(tp.proxy.adminUrl, { method: 'HEAD', path: '/nope' })).status).toBe(404);
+  });
+
   it('answers unknown admin paths and methods with a 404 JSON error', async () => {
     for (const [method, path] of [
       ['GET', '/nope'],

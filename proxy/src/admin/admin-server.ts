@@ -55,7 +55,9 @@ export function createAdminServer(options: AdminServerOptions): Server {
 
 async function route(options: AdminContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const { store, metrics } = options;
-  const key = `${req.method ?? ''} ${req.url ?? ''}`;
+  // HEAD is GET without the body (Node drops it): load balancers and uptime checks probe with it.
+  const method = req.method === 'HEAD' ? 'GET' : (req.method ?? '');
+  const key = `${method} ${req.url ?? ''}`;
   switch (key) {
     case `PUT ${ADMIN_PATHS.snapshot}`:
       return putSnapshot(options, req, res);
