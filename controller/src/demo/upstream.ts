@@ -6,15 +6,26 @@ export interface DemoUpstream {
   close(): Promise<void>;
 }
 
-/** Headers the echo shows back, so a newcomer can see what the gateway added and removed. */
-const SHOWN_HEADERS = [
-  'host',
-  'x-portcullis-subject',
-  'x-request-id',
-  'x-forwarded-for',
-  'x-forwarded-proto',
-  'authorization',
-];
+/**
+ * The echo shows every header it received, so a newcomer sees what the gateway added (forwarding
+ * and identity headers, the request id) and what it removed (hop-by-hop and spoofed ones). Headers
+ * that carry credentials are shown as present only: the demo must not teach echoing secrets.
+ */
+const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'x-api-key']);
+
+function shownHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
+  const shown: Record<string, string> = {};
+  for (const name of Object.keys(raw).sort()) {
+    const value = raw[name];
+    if (value === undefined) continue;
+    shown[name] = CREDENTIAL_HEADERS.has(name)
+      ? '(present, not echoed)'
+      : Array.isArray(value)
+        ? value.join(', ')
+        : value;
+  }
+  return shown;
+}
 
 /**
  * The quick-start's stand-in for a real service: it answers every request with what it received.
@@ -22,12 +33,7 @@ const SHOWN_HEADERS = [
  */
 export async function startDemoUpstream(port: number, host = '127.0.0.1'): Promise<DemoUpstream> {
   const server = createServer((req, res) => {
-    const headers: Record<string, string> = {};
-    for (const name of SHOWN_HEADERS) {
-      const value = req.headers[name];
-      if (typeof value === 'string')
-        headers[name] = name === 'authorization' ? '(present, not echoed)' : value;
-    }
+    const headers = shownHeaders(req.headers);
     // Drain the body so keep-alive connections stay usable; its size is shown, not its content.
     let bytes = 0;
     req.on('data', (chunk: Buffer) => (bytes += chunk.length));
