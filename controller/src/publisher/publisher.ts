@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { DEFAULT_BACKOFF, backoffDelay } from './backoff.js';
 import type { BackoffOptions } from './backoff.js';
 import { ProxyProtocolError, checkAdminUrl, getProxyStatus, putSignedSnapshot } from './proxy-client.js';
-import { errorMessage } from '../errors.js';
+import { pushErrorText } from './error-text.js';
 import type { ControllerMetrics } from '../metrics/metrics.js';
 
 export interface ProxyAck {
@@ -47,7 +47,12 @@ interface ProxyEntry {
   hash: string | null;
   failures: number;
   lastError: string | undefined;
-  /** One sync at a time per proxy; a change during a sync sets `again`. */
+  /**
+   * One sync at a time per proxy. Only a new snapshot published during a sync sets `again`: the sync
+   * in flight may have sent the old one. A reconcile tick never does, because `again` also skips the
+   * backoff after a failure, and a tick during every (slow, failing) sync would then retry at the
+   * reconcile interval forever.
+   */
   loop: Promise<void> | undefined;
   again: boolean;
   retry: NodeJS.Timeout | undefined;
@@ -104,7 +109,7 @@ export class Publisher {
     if (this.#reconcile !== undefined || this.#closed) return;
     this.#reconcile = setInterval(() => {
       // A proxy waiting out its backoff keeps waiting: the reconcile must not undo the backoff.
-      for (const p of this.#proxies.values()) if (p.retry === undefined) this.#kick(p);
+      for (const p of this.#proxies.values()) if (p.retry === undefined) this.#kick(p, 'reconcile');
     }, this.#o.reconcileIntervalMs ?? 5000);
   }
 
@@ -119,7 +124,7 @@ export class Publisher {
     if (seq === this.#publishSeq && !this.#closed) {
       this.#desired = signed;
       this.#o.logger.info({ version: signed.version, hash }, 'snapshot signed');
-      for (const p of this.#proxies.values()) this.#kick(p);
+      for (const p of this.#proxies.values()) this.#kick(p, 'snapshot');
     }
     return { version: signed.version, hash, changed: true };
   }
@@ -157,44 +162,58 @@ export class Publisher {
     });
   }
 
-  #kick(p: ProxyEntry): void {
+  /**
+   * Starts a sync unless one is in flight. A new snapshot starts at once even while the proxy waits
+   * out its backoff (it clears the retry timer), and makes a sync in flight run once more.
+   */
+  #kick(p: ProxyEntry, why: 'snapshot' | 'reconcile' | 'retry'): void {
     if (this.#closed) return;
     if (p.loop !== undefined) {
-      p.again = true;
+      if (why === 'snapshot') p.again = true;
       return;
     }
-    p.loop = this.#run(p).finally(() => {
-      p.loop = undefined;
-    });
+    p.loop = this.#run(p);
   }
 
   async #run(p: ProxyEntry): Promise<void> {
-    do {
-      p.again = false;
-      clearTimeout(p.retry);
-      p.retry = undefined;
-      try {
-        await this.#sync(p);
-        p.failures = 0;
-        p.lastError = undefined;
-      } catch (err) {
-        if (this.#closed) return;
-        this.#o.metrics?.pushes.inc({ proxy: p.url, result: 'Failed' });
-        p.failures += 1;
-        p.lastError = errorMessage(err);
-        const delay = backoffDelay(p.failures, this.#backoff);
-        this.#o.logger.warn(
-          { proxy: p.url, error: p.lastError, failures: p.failures, retryInMs: delay },
-          'push failed',
-        );
-        if (!p.again) {
-          p.retry = setTimeout(() => {
-            p.retry = undefined;
-            this.#kick(p);
-          }, delay);
+    try {
+      do {
+        p.again = false;
+        clearTimeout(p.retry);
+        p.retry = undefined;
+        try {
+          await this.#sync(p);
+          p.failures = 0;
+          p.lastError = undefined;
+        } catch (err) {
+          if (this.#closed) return;
+          this.#failed(p, err);
         }
-      }
-    } while (p.again && !this.#closed);
+      } while (p.again && !this.#closed);
+    } finally {
+      // In this function, with no await after the loop's last check: a `.finally()` on the caller's
+      // side runs a microtask later, and a publish in between would set `again` on a loop that has
+      // already decided to stop, leaving the new snapshot for the next reconcile.
+      p.loop = undefined;
+    }
+  }
+
+  #failed(p: ProxyEntry, err: unknown): void {
+    this.#o.metrics?.pushes.inc({ proxy: p.url, result: 'Failed' });
+    p.failures += 1;
+    p.lastError = pushErrorText(err);
+    const delay = backoffDelay(p.failures, this.#backoff);
+    this.#o.logger.warn(
+      { proxy: p.url, error: p.lastError, failures: p.failures, retryInMs: delay },
+      'push failed',
+    );
+    // A new snapshot published meanwhile is tried at once; otherwise wait out the backoff.
+    if (!p.again) {
+      p.retry = setTimeout(() => {
+        p.retry = undefined;
+        this.#kick(p, 'retry');
+      }, delay);
+    }
   }
 
   async #sync(p: ProxyEntry): Promise<void> {

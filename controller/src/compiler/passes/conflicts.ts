@@ -3,6 +3,7 @@ import type { RouteModel } from '../../validation/route-classification.js';
 import type { Pass, RouteClassificationState } from '../state.js';
 import { ClaimIndex } from './overlap.js';
 import { compare } from './resolve-refs.js';
+import { RouteTableBudget } from './route-budget.js';
 
 /**
  * Two RouteClassifications claiming the same host + method + path: the older one wins (GEP-713:
@@ -21,7 +22,7 @@ import { compare } from './resolve-refs.js';
 export const resolveRouteConflicts: Pass = (state) => {
   const claims = new Map<string, { rc: RouteClassificationState; route: RouteModel }>();
   const index = new ClaimIndex<{ rc: RouteClassificationState; route: RouteModel }>();
-  let claimed = 0;
+  const budget = new RouteTableBudget(MAX_CLAIMS);
   const inForce = state.routeClassifications.filter((rc) => rc.effective !== undefined).sort(byAge);
   for (const rc of inForce) {
     const model = rc.effective?.model;
@@ -30,14 +31,20 @@ export const resolveRouteConflicts: Pass = (state) => {
       const keys = model.hosts.flatMap((h) =>
         route.methods.map((m) => ({ key: `${h} ${m} ${matcherKey(route.path)}`, h, m })),
       );
-      if (claimed + keys.length > MAX_CLAIMS) {
+      const cost = RouteTableBudget.costOf({
+        hosts: model.hosts.length,
+        methods: route.methods.length,
+        path: route.path,
+      });
+      const tooBig = budget.refusal(cost);
+      if (tooBig !== undefined) {
         // Hostile or runaway input: stop before the table (here and in every proxy) gets huge.
         rc.excluded.add(route.name);
         rc.leftOut.push({
           error: true,
           problem: {
             path: ['spec', 'routes', route.index],
-            message: `the snapshot holds at most ${MAX_CLAIMS} host+method+path combinations; route "${route.name}" is left out`,
+            message: `${tooBig}; route "${route.name}" is left out`,
           },
         });
         continue;
@@ -71,7 +78,7 @@ export const resolveRouteConflicts: Pass = (state) => {
       }
       for (const k of keys) claims.set(k.key, { rc, route });
       index.add(claim);
-      claimed += keys.length;
+      budget.spend(cost);
     }
   }
 };

@@ -1,4 +1,9 @@
-import { SNAPSHOT_SCHEMA_VERSION, SnapshotSchema } from '@portcullis/contract';
+import {
+  MAX_ROUTE_TABLE_ENTRIES,
+  SNAPSHOT_SCHEMA_VERSION,
+  SnapshotSchema,
+  routeTableEntries,
+} from '@portcullis/contract';
 import type { Policy, Route, Snapshot } from '@portcullis/contract';
 import { policyId } from '../state.js';
 import type { Pass, RouteClassificationState } from '../state.js';
@@ -12,7 +17,8 @@ const MAX_POLICIES_PER_ROUTE = 32;
 /**
  * Builds the snapshot from what the earlier passes decided, in the one documented order (routes and
  * policies by id, every list sorted), and checks it against the contract schema: a failure there
- * is a compiler bug, so it throws instead of publishing something the proxies would refuse.
+ * is a compiler bug, so it throws instead of publishing something the proxies would refuse (the
+ * route-table budget too, which the schema does not carry).
  */
 export const buildSnapshot: Pass = (state) => {
   const owners = new Map<string, { rc: RouteClassificationState; name: string; index: number }>();
@@ -92,6 +98,14 @@ export const buildSnapshot: Pass = (state) => {
     const issue = check.error.issues[0];
     throw new Error(
       `compiler bug: the snapshot fails the contract schema at ${issue?.path.join('.') ?? '?'}: ${issue?.message ?? ''}`,
+    );
+  }
+  // The conflicts pass keeps routes within this budget (oldest first); a snapshot over it would be
+  // refused by every proxy, so signing one is a bug just like a schema failure.
+  const entries = routeTableEntries(snapshot);
+  if (entries > MAX_ROUTE_TABLE_ENTRIES) {
+    throw new Error(
+      `compiler bug: the snapshot needs ${entries} route-table entries, over the limit of ${MAX_ROUTE_TABLE_ENTRIES}`,
     );
   }
   state.snapshot = snapshot;
