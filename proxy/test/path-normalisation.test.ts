@@ -7,6 +7,7 @@ import type { TestProxy } from './helpers/proxy.js';
 import { tokenKey } from './helpers/tokens.js';
 import { startUpstream } from './helpers/upstream.js';
 import type { Upstream } from './helpers/upstream.js';
+import { waitFor } from './helpers/wait.js';
 
 describe('normaliseTarget', () => {
   it.each([
@@ -48,6 +49,8 @@ describe('normaliseTarget', () => {
     ['dot-dot then encoded slash', '/public/..%2fadmin'],
     ['a backslash', '/a\\..\\admin'],
     ['an encoded backslash', '/a%5c..%5cadmin'],
+    ['an upper-case encoded backslash', '/a%5C..%5Cadmin'],
+    ['an encoded backslash joining two segments', '/api%5cadmin'],
     ['a raw fragment', '/admin#x'],
     ['an encoded fragment', '/admin%23x'],
     ['an encoded question mark', '/admin%3fx'],
@@ -156,6 +159,57 @@ describe('path-normalisation bypasses against a running proxy', () => {
     expect(statusLines(raw)).toEqual([400]);
     expect(adminUpstream.seen).toHaveLength(0);
     expect(publicUpstream.seen.filter((r) => r.url.includes('admin'))).toEqual([]);
+  });
+
+  // `\` is a path separator to IIS, ASP.NET, some Java and Python servers and many file servers, so
+  // `/public%5C..%5Cadmin` is `/admin` to them and `/api%5cadmin` is `/api/admin`. The proxy refuses
+  // the escape in either case (it does not canonicalise it to `/` or keep it): whatever an upstream
+  // does with a backslash, it never receives one in a path.
+  it.each([
+    '/public%5C..%5Cadmin',
+    '/public%5c..%5cadmin',
+    '/public/%5C..%5Cadmin',
+    '/public/..%5Cadmin',
+    '/public/..%5cadmin',
+    '/public/x%5C..%5C..%5Cadmin',
+    '/api%5cadmin',
+    '/api%5Cadmin',
+    '/a/x%5cadmin',
+    '/%5Cadmin',
+    '/%5cadmin',
+    '/public/%5C%5Cadmin',
+    '/public/admin%5C',
+    '/public/..%255Cadmin',
+  ])('refuses the encoded backslash in %s with 400, forwarding nothing', async (target) => {
+    const publicSeen = publicUpstream.seen.length;
+    const raw = await sendRaw(
+      tp.proxy.trafficUrl,
+      `GET ${target} HTTP/1.1\r\nHost: api.test\r\nConnection: close\r\n\r\n`,
+    );
+    expect(statusLines(raw)).toEqual([400]);
+    expect(adminUpstream.seen).toHaveLength(0);
+    expect(publicUpstream.seen).toHaveLength(publicSeen);
+    // Refused by the path rules themselves, before routing: not a 404 that a new route could turn
+    // into a match. (`%255C` is refused for its `%25`, double encoding.)
+    const requestId = /x-request-id: (\S+)/.exec(raw)?.[1];
+    const record = await waitFor(() => tp.logs.requests().find((r) => r.requestId === requestId));
+    expect(record).toMatchObject({
+      code: 'BadRequest',
+      reason: expect.stringMatching(/^forbidden escape %(5C|25) in path$/) as unknown,
+    });
+  });
+
+  it('forwards an encoded backslash in the query byte for byte: the query is never routed', async () => {
+    const raw = await sendRaw(
+      tp.proxy.trafficUrl,
+      'GET /public/x?next=%5C..%5cadmin HTTP/1.1\r\nHost: api.test\r\nConnection: close\r\n\r\n',
+    );
+    expect(statusLines(raw)).toEqual([200]);
+    expect(publicUpstream.seen.at(-1)?.url).toBe('/public/x?next=%5C..%5cadmin');
+    expect(adminUpstream.seen).toHaveLength(0);
+    // No forwarded path, in this whole file, ever held a backslash, raw or escaped.
+    const paths = publicUpstream.seen.map((r) => r.url.split('?')[0] ?? '');
+    expect(paths.filter((p) => p.includes('\\') || /%5c/i.test(p))).toEqual([]);
   });
 
   it('still forwards a legitimate public request (control)', async () => {

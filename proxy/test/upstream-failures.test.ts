@@ -89,7 +89,9 @@ describe('upstream failures', () => {
     socket.on('error', () => undefined);
     socket.write('GET /long HTTP/1.1\r\nHost: api.test\r\n\r\n');
     await waitFor(() => hang.seen.length > before);
-    socket.destroy();
+    // A reset: a plain close after a complete request is the same FIN as a half-close, which is
+    // still answered (half-close.test.ts), so it would only be noticed at the route timeout.
+    socket.resetAndDestroy();
     const record = await waitFor(() => tp.logs.requests().find((r) => r.route === 'default/r/long'));
     expect(record.decision).toBe('aborted');
     expect((await get('/ok')).status).toBe(200);

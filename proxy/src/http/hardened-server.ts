@@ -61,6 +61,7 @@ export function createHardenedServer(options: HttpServerOptions): http.Server {
     handler,
   );
   server.keepAliveTimeout = limits.keepAliveTimeout;
+  allowHalfClose(server);
   server.maxHeadersCount = SERVER_LIMITS.maxHeaders + 1;
   // `Expect: 100-continue` goes through the pipeline like any request; the forwarder sends the
   // 100 only once the request is allowed, so a refused client is never invited to upload.
@@ -79,6 +80,27 @@ export function createHardenedServer(options: HttpServerOptions): http.Server {
     rejectConnection(socket, 'BadRequest');
   });
   return server;
+}
+
+/**
+ * A client may send its whole request and then shut down its sending side (`nc -N`, some HTTP/1.1
+ * clients): that FIN means "no more requests", not "I am gone". Node's default
+ * (`httpAllowHalfOpen = false`) answers it by ending the socket at once, so a response still being
+ * prepared (a forwarded request, or a refusal decided after an async JWT check) was never written and
+ * the request was logged as ClientClosed. With half-close allowed, Node marks the response in
+ * progress as the connection's last and closes after it. A request still incomplete at the FIN is a
+ * parse error as before, and a reset socket is destroyed as before, so true aborts are still seen.
+ * The cost: a client that closes entirely after a complete request sends the same FIN, so its
+ * upstream exchange now runs until the response (whose write then fails) or the route timeout.
+ * The flag is not in Node's typings; it is checked so that a Node without it fails at start, not
+ * silently (field-notes §1.8; proxy/test/half-close.test.ts pins the behaviour).
+ */
+function allowHalfClose(server: http.Server): void {
+  const flags = server as http.Server & { httpAllowHalfOpen?: unknown };
+  if (typeof flags.httpAllowHalfOpen !== 'boolean') {
+    throw new Error('node:http internals changed: server.httpAllowHalfOpen not found');
+  }
+  flags.httpAllowHalfOpen = true;
 }
 
 /**
