@@ -1,8 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import {
@@ -12,9 +11,10 @@ import {
   type PublicJwk,
   type Snapshot,
 } from '@portcullis/contract';
+import { parseBenchArgs, USAGE, type BenchOptions } from './args.js';
 import { processCpuMicros } from './cpu.js';
 import { sequentialLatency } from './latency.js';
-import { startNode, type Child } from './processes.js';
+import { killAllChildren, startNode, stopAllChildren, type Child } from './processes.js';
 import { summarise, type Sample } from './stats.js';
 
 /**
@@ -26,26 +26,64 @@ import { summarise, type Sample } from './stats.js';
  *   bare     - through a bare http-proxy passthrough (same forwarding library, nothing else)
  *   public   - through Portcullis, a declared public route (routing, normalisation, headers, logs)
  *   jwt      - through Portcullis, a JWT-protected route (the verification is cached by token hash)
- * Everything listens on 127.0.0.1; every run is bounded by --duration x --rounds.
+ * Everything listens on 127.0.0.1; every run is bounded by --duration x --rounds. The child
+ * processes (upstream, two baseline hops, the proxy) never outlive the runner, whether it ends,
+ * fails, is signalled (SIGTERM, SIGINT, SIGHUP) or loses its stdout or stderr (`| head`).
  */
-const { values: flags } = parseArgs({
-  options: {
-    duration: { type: 'string', default: '3' },
-    rounds: { type: 'string', default: '3' },
-    connections: { type: 'string', default: '20' },
-    json: { type: 'boolean', default: false },
-  },
-});
-const duration = Math.min(Math.max(Number(flags.duration), 1), 30);
-const rounds = Math.min(Math.max(Number(flags.rounds), 1), 10);
-const connections = Math.min(Math.max(Number(flags.connections), 1), 200);
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const listening = (l: Record<string, unknown>) => (typeof l.listening === 'string' ? l.listening : undefined);
 
-async function main(): Promise<void> {
+/** Where the proxy keeps its state; removed on every way out. */
+let tempDir: string | undefined;
+let aborting = false;
+let stderrOpen = true;
+
+const say = (text: string): void => {
+  if (stderrOpen) process.stderr.write(text);
+};
+
+/**
+ * Stops every child, removes the temporary directory and exits with `code`. The run itself is not
+ * waited for: whatever it was doing fails once its children are gone, and that failure is ignored.
+ */
+function abort(reason: string, code: number): void {
+  if (aborting) return;
+  aborting = true;
+  say(`bench: ${reason}; stopping the child processes\n`);
+  void stopAllChildren()
+    .then(() => (tempDir === undefined ? undefined : rm(tempDir, { recursive: true, force: true })))
+    .catch(() => undefined)
+    .finally(() => process.exit(code));
+}
+
+/** Exit status of a process killed by SIGPIPE, which Node ignores (writes fail with EPIPE instead). */
+const BROKEN_PIPE_EXIT = 128 + constants.signals.SIGPIPE;
+
+function watchSignalsAndPipes(): void {
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      const code = 128 + constants.signals[signal];
+      if (!aborting) return abort(signal, code);
+      // A second signal: no more grace.
+      killAllChildren();
+      process.exit(code);
+    });
+  }
+  process.stdout.on('error', (err: NodeJS.ErrnoException) =>
+    abort(`stdout: ${err.code ?? err.message}`, err.code === 'EPIPE' ? BROKEN_PIPE_EXIT : 1),
+  );
+  process.stderr.on('error', (err: NodeJS.ErrnoException) => {
+    stderrOpen = false;
+    abort(`stderr: ${err.code ?? err.message}`, err.code === 'EPIPE' ? BROKEN_PIPE_EXIT : 1);
+  });
+}
+
+async function main(options: BenchOptions): Promise<void> {
+  const { duration, rounds, connections } = options;
   const children: Child[] = [];
   const dir = await mkdtemp(join(tmpdir(), 'portcullis-bench-'));
+  tempDir = dir;
   try {
     const upstream = await startNode(here('./upstream.js'), [], listening);
     children.push(upstream.child);
@@ -115,20 +153,20 @@ async function main(): Promise<void> {
     ] as const;
     const samples = new Map<string, Sample[]>(scenarios.map((s) => [s.name, []]));
 
-    process.stderr.write(
+    say(
       `bench: ${rounds} rounds x ${scenarios.length} scenarios x ${duration}s, ${connections} connections\n`,
     );
-    for (const s of scenarios) await load(s, 1); // warm-up: JIT, keep-alive pools, JWT cache
+    for (const s of scenarios) await load(s, 1, connections); // warm-up: JIT, keep-alive pools, JWT cache
     for (let round = 1; round <= rounds; round++) {
       for (const s of scenarios) {
-        const sample = await load(s, duration);
+        const sample = await load(s, duration, connections);
         samples.get(s.name)?.push(sample);
-        process.stderr.write(
+        say(
           `  round ${round}/${rounds} ${s.name.padEnd(6)} ${sample.rps.toFixed(0).padStart(7)} req/s  p50 ${sample.p50.toFixed(0)} us  p99 ${sample.p99.toFixed(0)} us  hop CPU ${sample.cpuPerRequest?.toFixed(1) ?? '-'} us/req\n`,
         );
       }
     }
-    report(new Map([...samples].map(([name, list]) => [name, summarise(list)])));
+    report(new Map([...samples].map(([name, list]) => [name, summarise(list)])), options);
   } finally {
     for (const c of children.reverse()) await c.stop();
     await rm(dir, { recursive: true, force: true });
@@ -138,6 +176,7 @@ async function main(): Promise<void> {
 async function load(
   scenario: { url: string; headers: Record<string, string>; hop: number | undefined },
   seconds: number,
+  connections: number,
 ): Promise<Sample> {
   const { url, headers } = scenario;
   const probe = await fetch(url, { headers });
@@ -158,7 +197,8 @@ async function load(
   return { rps: result.requests.average, p50: latency.p50, p99: latency.p99, cpuPerRequest };
 }
 
-function report(s: ReadonlyMap<string, Sample>): void {
+function report(s: ReadonlyMap<string, Sample>, options: BenchOptions): void {
+  const { duration, rounds, connections } = options;
   const get = (n: string): Sample => {
     const v = s.get(n);
     if (v === undefined) throw new Error(`missing ${n}`);
@@ -186,7 +226,7 @@ function report(s: ReadonlyMap<string, Sample>): void {
           : round(x.cpuPerRequest / bare.cpuPerRequest),
     };
   });
-  if (flags.json) {
+  if (options.json) {
     process.stdout.write(`${JSON.stringify({ duration, rounds, connections, rows }, null, 2)}\n`);
     return;
   }
@@ -276,4 +316,18 @@ function benchSnapshot(upstream: string, jwk: PublicJwk): Snapshot {
   };
 }
 
-await main();
+const cli = parseBenchArgs(process.argv.slice(2));
+if (cli.kind === 'help') {
+  process.stdout.write(USAGE);
+} else if (cli.kind === 'error') {
+  process.stderr.write(`bench: ${cli.message}\n\n${USAGE}`);
+  process.exitCode = 2;
+} else {
+  watchSignalsAndPipes();
+  try {
+    await main(cli.options);
+  } catch (err) {
+    // Once aborting, the run fails because its children were stopped: abort() sets the exit status.
+    if (!aborting) throw err;
+  }
+}

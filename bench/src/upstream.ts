@@ -14,4 +14,9 @@ server.listen(0, '127.0.0.1', () => {
     `${JSON.stringify({ listening: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })}\n`,
   );
 });
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+// Nothing to drain: the runner stops this only when it is done with it, or when it is aborting
+// while its load generator may still hold connections open.
+process.on('SIGTERM', () => {
+  server.close(() => process.exit(0));
+  server.closeAllConnections();
+});
