@@ -102,7 +102,7 @@ describe('portcullis up when a port is taken', () => {
         stateDir: join(dir, 'state'),
       });
       expect(await up.exited).toBe(1);
-      expect(up.lines.join('\n')).toContain(`EADDRINUSE: address already in use 127.0.0.1:${taken}`);
+      expect(up.lines.join('\n')).toContain(`--listen 127.0.0.1:${taken}: address already in use`);
       expect(up.lines.join('\n')).toContain('see --port, --admin-port');
     } finally {
       holder.close();

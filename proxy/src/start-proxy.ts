@@ -33,6 +33,22 @@ export interface StartProxyOptions {
   readonly timeouts?: ServerTimeouts;
 }
 
+/**
+ * Why `startProxy` failed, in terms of the option the operator has to change: the binary turns this
+ * into one line naming the flag, instead of a stack trace. `code` is the system error code.
+ */
+export class StartProxyError extends Error {
+  constructor(
+    readonly option: 'stateDir' | 'listen' | 'adminListen',
+    readonly code: string | undefined,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'StartProxyError';
+  }
+}
+
 export interface RunningProxy {
   /** `http://host:port` of the traffic listener, with the port actually bound. */
   readonly trafficUrl: string;
@@ -52,7 +68,11 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
   const logger = withRedaction(baseLogger);
   const metrics = new ProxyMetrics();
   const lastKnownGood = new LastKnownGood(options.stateDir);
-  await lastKnownGood.ensureDir();
+  try {
+    await lastKnownGood.ensureDir();
+  } catch (err) {
+    throw stateDirError(options.stateDir, err);
+  }
   const store = new SnapshotStore({
     trustedKeys: options.trustedKeys,
     lastKnownGood,
@@ -91,13 +111,15 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
 
   let trafficUrl: string;
   let adminUrl: string;
+  let binding: 'listen' | 'adminListen' = 'listen';
   try {
     trafficUrl = await listen(traffic, options.listen);
+    binding = 'adminListen';
     adminUrl = await listen(admin, options.adminListen);
   } catch (err) {
     await Promise.all([shutdown(traffic, 0), shutdown(admin, 0)]);
     forwarder.close();
-    throw err;
+    throw listenError(binding, options[binding], err);
   }
   logger.info({ traffic: trafficUrl, admin: adminUrl }, 'listening');
 
@@ -113,6 +135,44 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
         logger.info('stopped');
       })()),
   };
+}
+
+function errnoCode(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string'
+    ? err.code
+    : undefined;
+}
+
+function stateDirError(dir: string, err: unknown): StartProxyError {
+  const code = errnoCode(err);
+  // mkdir -p says EEXIST when the path is a file, ENOTDIR when one of its parents is.
+  const reason =
+    code === 'EEXIST' || code === 'ENOTDIR'
+      ? `${dir} is not a directory`
+      : code === 'EACCES' || code === 'EPERM'
+        ? `cannot create ${dir}: permission denied`
+        : `cannot create ${dir}: ${err instanceof Error ? err.message : String(err)}`;
+  return new StartProxyError('stateDir', code, reason, { cause: err });
+}
+
+const LISTEN_REASONS: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'address already in use',
+  EACCES: 'permission denied (ports below 1024 need privileges)',
+  EADDRNOTAVAIL: 'address not available on this host',
+  ENOTFOUND: 'host not found',
+};
+
+function listenError(
+  option: 'listen' | 'adminListen',
+  address: ListenAddress,
+  err: unknown,
+): StartProxyError {
+  const code = errnoCode(err);
+  const host = address.host.includes(':') ? `[${address.host}]` : address.host;
+  const reason =
+    (code === undefined ? undefined : LISTEN_REASONS[code]) ??
+    (err instanceof Error ? err.message : String(err));
+  return new StartProxyError(option, code, `${host}:${address.port}: ${reason}`, { cause: err });
 }
 
 function listen(server: Server, address: ListenAddress): Promise<string> {

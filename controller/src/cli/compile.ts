@@ -10,7 +10,9 @@ export const COMPILE_USAGE = `Usage: portcullis compile -f <folder> [-f ...]
 Compiles the folder as the controller would and prints the snapshot on stdout (JSON in canonical key order, indented for reading);
 the status of every object goes to stderr as a table. Nothing is signed or pushed.
 
-Exit status: 1 when a file cannot be loaded (the snapshot would not be what you wrote), 2 on bad usage.
+Exit status: 0 when there is no error (warnings allowed); 1 when a file cannot be loaded or any object
+has an error, as for "portcullis validate" (the snapshot printed then holds only what is valid, which
+is not what you wrote); 2 on bad usage.
 
 Options:
   -f, --file <path>   a YAML file or a folder (repeatable)
@@ -31,8 +33,15 @@ export async function runCompile(argv: readonly string[], io: CliIo): Promise<nu
 
   const load = await loadPaths(paths);
   const output = compile({ resources: load.resources });
-  for (const d of diagnosticsOf([], [], load)) io.stderr.write(`${formatDiagnostic(d)}\n`);
+  // Every problem with its file and line, as validate prints them: the table below shortens messages.
+  const diagnostics = diagnosticsOf(output.problems, load.resources, load);
+  for (const d of diagnostics) io.stderr.write(`${formatDiagnostic(d)}\n`);
   io.stdout.write(canonicalPretty(output.snapshot));
   if (output.statuses.length > 0) io.stderr.write(formatStatusTable(output.statuses));
-  return load.errors.length > 0 ? EXIT.failed : EXIT.ok;
+  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  if (errors === 0) return EXIT.ok;
+  io.stderr.write(
+    `portcullis compile: ${errors} ${errors === 1 ? 'error' : 'errors'}; the snapshot above leaves out what is not valid\n`,
+  );
+  return EXIT.failed;
 }

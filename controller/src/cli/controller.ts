@@ -8,7 +8,7 @@ import type { MetricsServer } from '../metrics/server.js';
 import { checkAdminUrl } from '../publisher/proxy-client.js';
 import { startController } from '../runtime/controller.js';
 import { errorMessage } from '../errors.js';
-import { EXIT, parseFlags, usageError } from './io.js';
+import { EXIT, missingPathMessage, parseFlags, parseIntegerFlag, usageError } from './io.js';
 import type { CliIo } from './io.js';
 
 export const CONTROLLER_USAGE = `Usage: portcullis controller -f <folder> --proxy <adminUrl> [--proxy ...] --signing-key <pem>
@@ -51,15 +51,22 @@ export async function runControllerCommand(argv: readonly string[], io: CliIo): 
   }
   if (v['signing-key'] === undefined)
     return usageError(io, 'controller', '--signing-key <pem file> is required');
-  const interval = v['reconcile-interval-ms'] === undefined ? 5000 : Number(v['reconcile-interval-ms']);
-  if (!Number.isInteger(interval) || interval < 100 || interval > 3_600_000) {
-    return usageError(io, 'controller', '--reconcile-interval-ms must be an integer from 100 to 3600000');
-  }
+  const interval =
+    v['reconcile-interval-ms'] === undefined
+      ? 5000
+      : parseIntegerFlag('--reconcile-interval-ms', v['reconcile-interval-ms'], 100, 3_600_000);
+  if (typeof interval === 'string') return usageError(io, 'controller', interval);
 
   const metricsListen =
     v['metrics-listen'] === undefined ? undefined : parseListenAddress(v['metrics-listen']);
   if (typeof metricsListen === 'string')
     return usageError(io, 'controller', `--metrics-listen ${metricsListen}`);
+
+  const missing = await missingPathMessage(v.folder);
+  if (missing !== undefined) {
+    io.stderr.write(`portcullis controller: -f ${missing}\n`);
+    return EXIT.failed;
+  }
 
   let signingKey: SigningKey;
   try {

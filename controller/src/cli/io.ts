@@ -1,6 +1,8 @@
+import { stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { canonicalJson } from '@portcullis/contract';
+import { fsErrorMessage } from '../resources/read-file.js';
 import { errorMessage } from '../errors.js';
 
 /** What a command writes to; injected so that tests can run commands in-process. */
@@ -40,4 +42,29 @@ export function usageError(io: CliIo, command: string, message: string): number 
 /** Canonical (sorted keys) and indented: stable output that diffs well. */
 export function canonicalPretty(value: unknown): string {
   return `${JSON.stringify(JSON.parse(canonicalJson(value)), null, 2)}\n`;
+}
+
+/**
+ * A whole decimal number within [min, max], or the usage message naming the flag. Stricter than
+ * `Number()`, which takes "", " ", "1e3" and "0x50" for numbers a user did not mean.
+ */
+export function parseIntegerFlag(flag: string, raw: string, min: number, max: number): number | string {
+  const n = /^[0-9]{1,10}$/.test(raw) ? Number(raw) : NaN;
+  return Number.isSafeInteger(n) && n >= min && n <= max
+    ? n
+    : `${flag}: "${raw}" is not a whole number from ${min} to ${max}`;
+}
+
+/**
+ * Why a policy folder given on the command line cannot be watched, or undefined when it exists.
+ * Checked before starting anything: a typo in -f must not bring up a gateway with no policy.
+ */
+export async function missingPathMessage(path: string): Promise<string | undefined> {
+  try {
+    await stat(path);
+    return undefined;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return `${path}: ${code === 'ENOENT' ? 'no such file or folder' : fsErrorMessage(err)}`;
+  }
 }

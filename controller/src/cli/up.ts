@@ -18,6 +18,7 @@ import { createDemoIdp, demoJwksSecret } from '../demo/idp.js';
 import { startDemoUpstream } from '../demo/upstream.js';
 import { formatAccessLine, type ProxyLogLine } from './access-line.js';
 import { originsMissingDemo } from './demo-reach.js';
+import { missingPathMessage, parseIntegerFlag } from './io.js';
 
 const USAGE = `Usage: portcullis up -f <folder> [options]
 
@@ -59,6 +60,18 @@ export async function runUp(argv: readonly string[]): Promise<number> {
     process.stderr.write(`portcullis up: ${parsed.message}\n\n${USAGE}\n`);
     return 2;
   }
+  const missing = await missingPathMessage(parsed.options.folder);
+  if (missing !== undefined) {
+    process.stderr.write(`portcullis up: -f ${missing}\n`);
+    return 1;
+  }
+  // A closed terminal takes our stdout/stderr with it (EIO, EPIPE): keep stopping cleanly rather
+  // than dying on the first line written while the stack shuts down.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE' && err.code !== 'EIO') throw err;
+    });
+  }
   const stack = await startStack(parsed.options);
   if (stack === undefined) return 1;
   return new Promise<number>((resolveExit) => {
@@ -68,8 +81,8 @@ export async function runUp(argv: readonly string[]): Promise<number> {
       stopping = true;
       void stack.close().then(() => resolveExit(code));
     };
-    process.once('SIGINT', () => stop(0));
-    process.once('SIGTERM', () => stop(0));
+    // SIGHUP: the terminal was closed. SIGKILL cannot be handled; the proxy sees its stdin close.
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => stop(0));
     stack.proxy.once('exit', (code) => {
       if (stopping) return;
       process.stderr.write(`portcullis up: the proxy exited (code ${String(code)}); stopping\n`);
@@ -103,12 +116,8 @@ function parseUpArgs(argv: readonly string[]): ParsedArgs {
   }
   if (values.help) return { kind: 'help' };
   if (values.folder === undefined) return { kind: 'error', message: '--folder (-f) is required' };
-  const port = (flag: 'port' | 'admin-port' | 'upstream-port'): number | string => {
-    const n = Number(values[flag]);
-    return Number.isInteger(n) && n >= 0 && n <= 65535
-      ? n
-      : `--${flag}: "${values[flag]}" is not a port number`;
-  };
+  const port = (flag: 'port' | 'admin-port' | 'upstream-port'): number | string =>
+    parseIntegerFlag(`--${flag}`, values[flag], 0, 65535);
   const [traffic, admin, upstream] = [port('port'), port('admin-port'), port('upstream-port')];
   for (const p of [traffic, admin, upstream]) if (typeof p === 'string') return { kind: 'error', message: p };
   return {
@@ -170,7 +179,7 @@ async function startStack(o: UpOptions): Promise<Stack | undefined> {
   closers.push(() => stopChild(proxy));
   const started = await waitForListening(proxy, join(o.stateDir, 'proxy.log'));
   if (!started.ok) {
-    const hint = started.error.includes('EADDRINUSE')
+    const hint = started.error.includes('address already in use')
       ? ' (another process holds the port: see --port, --admin-port)'
       : '';
     const log = join(o.stateDir, 'proxy.log');
@@ -203,12 +212,14 @@ async function startStack(o: UpOptions): Promise<Stack | undefined> {
       'portcullis up: the proxy has not acknowledged a snapshot after 20 s; still trying\n',
     );
   }
-  process.stdout.write(banner({ ...urls, upstreamUrl, tokenFile, folder: o.folder, stateDir: o.stateDir }));
   const snapshot = controller.current()?.snapshot;
   const elsewhere =
     snapshot === undefined || upstreamUrl === undefined
       ? undefined
       : originsMissingDemo(snapshot.routes, upstreamUrl);
+  process.stdout.write(
+    banner({ ...urls, upstreamUrl, tokenFile, folder: o.folder, stateDir: o.stateDir, elsewhere }),
+  );
   if (elsewhere !== undefined && upstreamUrl !== undefined) {
     process.stderr.write(
       `portcullis up: warning: no route in ${o.folder} sends traffic to the demo upstream at ${upstreamUrl}; ` +
@@ -249,7 +260,14 @@ function spawnProxy(o: UpOptions, trustedKeysFile: string): ChildProcess {
     '--state-dir',
     join(o.stateDir, 'proxy'),
   ];
-  return spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // stdin is a pipe we never write to: when this process dies, even by SIGKILL, the kernel closes it
+  // and the proxy, told so by the variable, shuts down instead of holding its ports as an orphan.
+  const child = spawn(process.execPath, args, {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, PORTCULLIS_EXIT_ON_STDIN_CLOSE: '1' },
+  });
+  child.stdin?.on('error', () => undefined); // the proxy exiting first is not our error
+  return child;
 }
 
 type ProxyStart =
@@ -262,13 +280,19 @@ type ProxyStart =
  */
 function waitForListening(proxy: ChildProcess, logPath: string): Promise<ProxyStart> {
   const log = pino.destination({ dest: logPath, mkdir: true });
-  proxy.stderr?.pipe(process.stderr);
   return new Promise((resolveStart) => {
     if (proxy.stdout === null) {
       resolveStart({ ok: false, error: 'no output from the proxy process' });
       return;
     }
     let lastError = 'it exited before listening';
+    if (proxy.stderr !== null) {
+      // Passed through as is; a startup failure is one "portcullis-proxy: --flag ...: reason" line.
+      createInterface({ input: proxy.stderr }).on('line', (line) => {
+        process.stderr.write(`${line}\n`);
+        if (line.startsWith('portcullis-proxy: ')) lastError = line.slice('portcullis-proxy: '.length);
+      });
+    }
     const lines = createInterface({ input: proxy.stdout });
     lines.on('line', (line) => {
       log.write(`${line}\n`);
@@ -291,7 +315,8 @@ function waitForListening(proxy: ChildProcess, logPath: string): Promise<ProxySt
       const access = formatAccessLine(parsed);
       if (access !== undefined) process.stdout.write(`${access}\n`);
     });
-    proxy.once('exit', () => resolveStart({ ok: false, error: lastError }));
+    // 'close', not 'exit': the last stderr line may still be in flight when the process is gone.
+    proxy.once('close', () => resolveStart({ ok: false, error: lastError }));
   });
 }
 
@@ -314,6 +339,8 @@ interface BannerInput {
   tokenFile: string | undefined;
   folder: string;
   stateDir: string;
+  /** The upstreams the routes use when none is the demo upstream (see demo-reach.ts). */
+  elsewhere: readonly string[] | undefined;
 }
 
 function banner(b: BannerInput): string {
@@ -329,11 +356,17 @@ function banner(b: BannerInput): string {
   ];
   if (b.tokenFile !== undefined) {
     const auth = `-H "Authorization: Bearer $(cat ${b.tokenFile})"`;
+    // A request that passes every check is forwarded; with no route reaching the demo upstream the
+    // banner must not promise the demo's 200 (the warning printed after it says why).
+    const forwarded =
+      b.elsewhere === undefined
+        ? undefined
+        : `502 UpstreamUnavailable unless a service listens at ${b.elsewhere.join(', ')}`;
     lines.push(
       'Try (the token comes from a demo identity provider whose key exists only in this process):',
-      `  curl -i ${b.traffic}/health                 # public route: 200`,
+      `  curl -i ${b.traffic}/health                 # public route: ${forwarded ?? '200'}`,
       `  curl -i ${b.traffic}/v1/orders/42           # no token: 401 AuthenticationRequired`,
-      `  curl -i ${auth} ${b.traffic}/v1/orders/42   # 200, upstream sees x-portcullis-subject: demo-user`,
+      `  curl -i ${auth} ${b.traffic}/v1/orders/42   # ${forwarded === undefined ? '200, upstream sees x-portcullis-subject: demo-user' : `token accepted, then ${forwarded}`}`,
       `  curl -i -H "Authorization: Bearer e30.e30.c2ln" ${b.traffic}/v1/orders/42   # forged: 401 InvalidCredentials`,
       `  curl -i ${b.traffic}/admin                  # undeclared (shadow) route: 404 RouteNotFound`,
       `  curl -s ${b.admin}/v1/snapshot/status       # version and hash in force`,

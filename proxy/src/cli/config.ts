@@ -19,7 +19,9 @@ Options:
   -h, --help                  print this help
 
 Logs are pino JSON lines on stdout; once both listeners are bound one line with
-msg "listening" gives their URLs. SIGTERM or SIGINT stops the proxy gracefully.
+msg "listening" gives their URLs. SIGTERM, SIGINT or SIGHUP stops the proxy
+gracefully. With PORTCULLIS_EXIT_ON_STDIN_CLOSE=1 it also stops when its stdin
+closes (how "portcullis up" makes sure it never outlives its parent).
 `;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

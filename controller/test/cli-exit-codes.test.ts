@@ -1,0 +1,86 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { SnapshotSchema } from '@portcullis/contract';
+import { runCli } from '../src/cli/dispatch.js';
+import { parseIntegerFlag } from '../src/cli/io.js';
+import { MemoryStream } from './helpers/streams.js';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+async function cli(...argv: string[]) {
+  const stdout = new MemoryStream();
+  const stderr = new MemoryStream();
+  const code = await runCli(argv, { stdout, stderr });
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+/** Exit codes a script can rely on: 0 all good, 1 the input is wrong, 2 the command line is. */
+describe('CLI exit codes', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'portcullis-cli-exit-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  describe('compile', () => {
+    it('exits 1 when objects have errors, like validate, still printing the valid snapshot', async () => {
+      const invalid = path.join(REPO, 'examples/invalid');
+      const r = await cli('compile', '-f', invalid);
+      expect(r.code).toBe(1);
+      expect(SnapshotSchema.safeParse(JSON.parse(r.stdout)).success).toBe(true);
+      expect(r.stderr).toContain(
+        `${invalid}/mistakes.yaml:33: GatewayPolicy shop/orders-jwt: spec.authentication.jwt[0].algorithms[0]: HS256`,
+      );
+      expect(r.stderr).toMatch(/^portcullis compile: 4 errors; /m);
+      expect((await cli('validate', '-f', invalid)).code).toBe(1);
+    });
+
+    it('exits 0 on a folder without errors', async () => {
+      expect((await cli('compile', '-f', path.join(REPO, 'examples/gitops'))).code).toBe(0);
+    });
+  });
+
+  describe('controller', () => {
+    const flags = ['--proxy', 'http://127.0.0.1:1', '--signing-key', 'no-such-key.pem'];
+
+    it('exits 1 naming a folder that does not exist, before starting', async () => {
+      const missing = path.join(dir, 'nope');
+      const r = await cli('controller', '-f', missing, ...flags);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(`portcullis controller: -f ${missing}: no such file or folder\n`);
+    });
+
+    it.each(['1e3', '0x64', '', ' 500', '-5', '99', '3600001', 'soon'])(
+      '--reconcile-interval-ms=%j is a usage error naming the flag',
+      async (value) => {
+        const r = await cli('controller', '-f', dir, ...flags, `--reconcile-interval-ms=${value}`);
+        expect(r.code).toBe(2);
+        expect(r.stderr).toContain(
+          `--reconcile-interval-ms: "${value}" is not a whole number from 100 to 3600000`,
+        );
+      },
+    );
+  });
+
+  describe('parseIntegerFlag', () => {
+    it('takes plain decimal digits within the bounds', () => {
+      expect(parseIntegerFlag('--port', '0', 0, 65535)).toBe(0);
+      expect(parseIntegerFlag('--port', '08080', 0, 65535)).toBe(8080);
+      expect(parseIntegerFlag('--port', '65535', 0, 65535)).toBe(65535);
+    });
+
+    it.each(['', ' ', '1e3', '0x50', '-1', '+1', '1.0', '65536', '99999999999999999999'])(
+      'refuses %j, naming the flag',
+      (raw) => {
+        expect(parseIntegerFlag('--port', raw, 0, 65535)).toBe(
+          `--port: "${raw}" is not a whole number from 0 to 65535`,
+        );
+      },
+    );
+  });
+});
