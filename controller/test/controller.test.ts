@@ -1,13 +1,8 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { contentHash, generateSigningKey } from '@portcullis/contract';
-import type { SigningKey } from '@portcullis/contract';
-import { startController } from '../src/runtime/controller.js';
-import type { RunningController } from '../src/runtime/controller.js';
-import { FakeProxy } from './helpers/fake-proxy.js';
-import { MemoryStream, memoryLogger } from './helpers/streams.js';
+import { describe, expect, it } from '@jest/globals';
+import { contentHash } from '@portcullis/contract';
+import { localController } from './helpers/local-controller.js';
 import { waitFor } from './helpers/wait.js';
 
 const KEY = {
@@ -43,32 +38,10 @@ spec:
 `;
 
 describe('startController (local mode)', () => {
-  let key: SigningKey;
-  let dir: string;
-  let proxies: FakeProxy[];
-  let controller: RunningController | undefined;
-  let out: MemoryStream;
+  const ctl = localController('portcullis-ctl-', 2);
 
-  beforeAll(async () => {
-    key = await generateSigningKey();
-  });
-  beforeEach(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'portcullis-ctl-'));
-    proxies = [await FakeProxy.start(key), await FakeProxy.start(key)];
-    out = new MemoryStream();
-  });
-  afterEach(async () => {
-    await controller?.close();
-    controller = undefined;
-    for (const p of proxies) await p.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  async function start() {
-    controller = await startController({
-      folder: dir,
-      proxies: proxies.map((p) => p.url),
-      signingKey: key,
+  const start = () =>
+    ctl.start({
       // The demo's way of supplying a JWKS that is not in the folder.
       extraResources: [
         {
@@ -78,20 +51,14 @@ describe('startController (local mode)', () => {
           stringData: { 'jwks.json': JSON.stringify({ keys: [KEY] }) },
         },
       ],
-      logger: memoryLogger().logger,
-      statusOut: out,
-      reconcileIntervalMs: 50,
-      debounceMs: 20,
     });
-    return controller;
-  }
 
   it('compiles the folder, pushes to every proxy and reports Programmed', async () => {
-    await writeFile(path.join(dir, 'routes.yaml'), routes('/v1/orders/{id}'));
-    await writeFile(path.join(dir, 'policy.yaml'), policy);
+    await writeFile(path.join(ctl.dir, 'routes.yaml'), routes('/v1/orders/{id}'));
+    await writeFile(path.join(ctl.dir, 'policy.yaml'), policy);
     const c = await start();
     const done = await c.whenProgrammed();
-    for (const p of proxies) expect(p.hash).toBe(done.hash);
+    for (const p of ctl.proxies) expect(p.hash).toBe(done.hash);
     const view = c.current();
     expect(view?.hash).toBe(done.hash);
     expect(view?.snapshot.routes.map((r) => [r.id, r.policies])).toEqual([
@@ -107,38 +74,38 @@ describe('startController (local mode)', () => {
         'Ready=True',
       ]);
     }
-    expect(out.text).toMatch(
+    expect(ctl.out.text).toMatch(
       /GatewayPolicy\s+demo\/jwt\s+Accepted=True\s+ResolvedRefs=True\s+Programmed=2\/2/,
     );
   });
 
   it('republishes on an edit, and keeps the last good version when an edit breaks a file', async () => {
-    await writeFile(path.join(dir, 'routes.yaml'), routes('/v1/orders/{id}'));
-    await writeFile(path.join(dir, 'policy.yaml'), policy);
+    await writeFile(path.join(ctl.dir, 'routes.yaml'), routes('/v1/orders/{id}'));
+    await writeFile(path.join(ctl.dir, 'policy.yaml'), policy);
     const c = await start();
     const first = await c.whenProgrammed();
 
-    await writeFile(path.join(dir, 'routes.yaml'), routes('/v2/orders/{id}'));
+    await writeFile(path.join(ctl.dir, 'routes.yaml'), routes('/v2/orders/{id}'));
     await waitFor(
-      () => proxies.every((p) => p.snapshot?.routes.some((r) => r.path === '/v2/orders/{id}')),
+      () => ctl.proxies.every((p) => p.snapshot?.routes.some((r) => r.path === '/v2/orders/{id}')),
       'the edit',
     );
     const second = await c.whenProgrammed();
     expect(second.version).toBeGreaterThan(first.version);
 
     // A half-saved file: the objects from its last good version stay in force.
-    await writeFile(path.join(dir, 'routes.yaml'), 'spec: [unclosed\n');
-    await waitFor(() => out.text.includes('error: '), 'the load error to be printed');
+    await writeFile(path.join(ctl.dir, 'routes.yaml'), 'spec: [unclosed\n');
+    await waitFor(() => ctl.out.text.includes('error: '), 'the load error to be printed');
     expect(c.current()?.hash).toBe(second.hash);
 
     // A valid edit that is semantically invalid: the last accepted generation stays in force.
-    await writeFile(path.join(dir, 'routes.yaml'), routes('/v1/../admin'));
+    await writeFile(path.join(ctl.dir, 'routes.yaml'), routes('/v1/../admin'));
     await waitFor(
       () => c.current()?.statuses.some((s) => /stays in force/.test(s.status.conditions[0]?.message ?? '')),
       'kept',
     );
     expect(c.current()?.hash).toBe(second.hash);
-    expect(proxies.every((p) => p.hash === second.hash)).toBe(true);
+    expect(ctl.proxies.every((p) => p.hash === second.hash)).toBe(true);
     // The proxies run generation 2, not the rejected generation 3: Programmed must not say 2/2.
     const rejected = c.current()?.statuses.find((s) => s.kind === 'RouteClassification');
     expect(rejected?.generation).toBe(3);
@@ -147,16 +114,18 @@ describe('startController (local mode)', () => {
       status: 'False',
       reason: 'Invalid',
     });
-    expect(out.text).toMatch(/RouteClassification\s+demo\/api\s+Accepted=False\(Invalid\).*Programmed=0\/2/);
+    expect(ctl.out.text).toMatch(
+      /RouteClassification\s+demo\/api\s+Accepted=False\(Invalid\).*Programmed=0\/2/,
+    );
   });
 
   it('brings a proxy that restarted empty back up to date', async () => {
-    await writeFile(path.join(dir, 'routes.yaml'), routes('/v1/x'));
-    await writeFile(path.join(dir, 'policy.yaml'), policy);
+    await writeFile(path.join(ctl.dir, 'routes.yaml'), routes('/v1/x'));
+    await writeFile(path.join(ctl.dir, 'policy.yaml'), policy);
     const c = await start();
     const done = await c.whenProgrammed();
-    proxies[1]?.restartEmpty();
-    await waitFor(() => proxies[1]?.hash === done.hash, 'the reconcile');
+    ctl.proxies[1]?.restartEmpty();
+    await waitFor(() => ctl.proxies[1]?.hash === done.hash, 'the reconcile');
   });
 
   it('starts with an empty folder: an empty snapshot, everything denied', async () => {

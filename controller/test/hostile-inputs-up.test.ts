@@ -3,15 +3,11 @@ import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { generateSigningKey } from '@portcullis/contract';
-import type { SigningKey } from '@portcullis/contract';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { LoadResult } from '../src/resources/loader.js';
-import { startController } from '../src/runtime/controller.js';
-import type { RunningController } from '../src/runtime/controller.js';
 import { FolderSource } from '../src/source/folder.js';
-import { FakeProxy } from './helpers/fake-proxy.js';
-import { MemoryStream, memoryLogger } from './helpers/streams.js';
+import { localController } from './helpers/local-controller.js';
+import { memoryLogger } from './helpers/streams.js';
 import { waitFor } from './helpers/wait.js';
 
 /**
@@ -141,26 +137,7 @@ describe('hostile inputs in up mode: the folder source', () => {
 });
 
 describe('hostile inputs in up mode: the controller', () => {
-  let key: SigningKey;
-  let dir: string;
-  let proxies: FakeProxy[];
-  let controller: RunningController | undefined;
-  let out: MemoryStream;
-
-  beforeAll(async () => {
-    key = await generateSigningKey();
-  });
-  beforeEach(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'portcullis-hostile-ctl-'));
-    proxies = [await FakeProxy.start(key)];
-    out = new MemoryStream();
-  });
-  afterEach(async () => {
-    await controller?.close();
-    controller = undefined;
-    for (const p of proxies) await p.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const ctl = localController('portcullis-hostile-ctl-', 1);
 
   const routes = `apiVersion: portcullis.io/v1alpha1
 kind: RouteClassification
@@ -177,35 +154,26 @@ spec:
     ['a link out of the folder', 1, 'outside the folder'],
     ['an alias bomb', 6, 'Excessive alias count'],
   ] as const)('keeps the signed snapshot in force while routes.yaml is %s', async (_, which, message) => {
-    await writeFile(path.join(dir, 'routes.yaml'), routes);
-    controller = await startController({
-      folder: dir,
-      proxies: proxies.map((p) => p.url),
-      signingKey: key,
-      logger: memoryLogger().logger,
-      statusOut: out,
-      reconcileIntervalMs: 50,
-      debounceMs: 20,
-    });
-    const c = controller;
+    await writeFile(path.join(ctl.dir, 'routes.yaml'), routes);
+    const c = await ctl.start();
     const first = await c.whenProgrammed();
     expect(c.current()?.snapshot.routes.map((r) => r.id)).toEqual(['default/api/health']);
 
     const outside = await mkdtemp(path.join(tmpdir(), 'portcullis-hostile-out-'));
     try {
       await writeFile(path.join(outside, 'x.yaml'), routes.replace('/health', '/stolen'));
-      const tmp = path.join(dir, '.incoming');
+      const tmp = path.join(ctl.dir, '.incoming');
       await HOSTILE[which]?.[1](tmp, outside);
-      await rename(tmp, path.join(dir, 'routes.yaml'));
-      await waitFor(() => out.text.includes(message), 'the refusal to be printed');
+      await rename(tmp, path.join(ctl.dir, 'routes.yaml'));
+      await waitFor(() => ctl.out.text.includes(message), 'the refusal to be printed');
     } finally {
       await rm(outside, { recursive: true, force: true });
     }
-    expect(out.text).toMatch(
+    expect(ctl.out.text).toMatch(
       /error: \S*routes\.yaml:1: .*\(the last good version of this file stays in force\)/,
     );
     expect(c.current()?.hash).toBe(first.hash);
     expect(c.current()?.snapshot.routes.map((r) => r.id)).toEqual(['default/api/health']);
-    expect(proxies[0]?.hash).toBe(first.hash);
+    expect(ctl.proxies[0]?.hash).toBe(first.hash);
   });
 });

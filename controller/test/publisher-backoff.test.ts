@@ -1,29 +1,13 @@
-import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { contentHash, generateSigningKey } from '@portcullis/contract';
-import type { SigningKey, Snapshot } from '@portcullis/contract';
+import type { SigningKey } from '@portcullis/contract';
 import { Publisher } from '../src/publisher/publisher.js';
+import { cleanupAfterEach } from './helpers/cleanup.js';
 import { FakeProxy } from './helpers/fake-proxy.js';
 import { ScriptedAdmin, forward, sendJson } from './helpers/scripted-admin.js';
+import { oneRouteSnapshot } from './helpers/snapshots.js';
 import { memoryLogger } from './helpers/streams.js';
 import { waitFor } from './helpers/wait.js';
-
-const snapshot = (path: string): Snapshot => ({
-  schemaVersion: 1,
-  policies: [],
-  routes: [
-    {
-      id: 'ns/rc/r',
-      source: { kind: 'RouteClassification', namespace: 'ns', name: 'rc', generation: 1 },
-      hosts: ['a.example.com'],
-      methods: ['GET'],
-      path,
-      tier: 'public',
-      categories: [],
-      upstream: { url: 'http://127.0.0.1:9', timeoutMs: 1000 },
-      policies: [],
-    },
-  ],
-});
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -32,12 +16,9 @@ const LONG_BACKOFF = { initialMs: 60_000, maxMs: 60_000, random: () => 0 };
 
 describe('publisher backoff against a failing proxy', () => {
   let key: SigningKey;
-  const cleanup: (() => Promise<void>)[] = [];
+  const cleanup = cleanupAfterEach();
   beforeAll(async () => {
     key = await generateSigningKey();
-  });
-  afterEach(async () => {
-    for (const c of cleanup.splice(0).reverse()) await c();
   });
 
   function publisherFor(url: string, o: { requestTimeoutMs?: number } = {}): Publisher {
@@ -61,7 +42,7 @@ describe('publisher backoff against a failing proxy', () => {
     cleanup.push(() => admin.close());
     const publisher = publisherFor(admin.url);
     publisher.start();
-    await publisher.publish(snapshot('/a'));
+    await publisher.publish(oneRouteSnapshot('/a'));
     await waitFor(() => publisher.proxies()[0]?.failures === 1, 'the first failure');
     // Room for about thirty reconcile ticks: without the backoff they would each bring a request.
     await sleep(1500);
@@ -76,7 +57,7 @@ describe('publisher backoff against a failing proxy', () => {
     cleanup.push(() => admin.close());
     const publisher = publisherFor(admin.url, { requestTimeoutMs: 100 });
     publisher.start();
-    await publisher.publish(snapshot('/a'));
+    await publisher.publish(oneRouteSnapshot('/a'));
     await waitFor(() => publisher.proxies()[0]?.failures === 1, 'the first timeout');
     await sleep(1500);
     expect(admin.requests).toBeLessThanOrEqual(2);
@@ -100,12 +81,12 @@ describe('publisher backoff against a failing proxy', () => {
     cleanup.push(() => admin.close());
     const publisher = publisherFor(admin.url);
     publisher.start();
-    await publisher.publish(snapshot('/old'));
+    await publisher.publish(oneRouteSnapshot('/old'));
     await waitFor(() => admin.requests === 1, 'the first sync to be in flight');
-    const second = await publisher.publish(snapshot('/new'));
+    const second = await publisher.publish(oneRouteSnapshot('/new'));
     release?.();
     await waitFor(() => proxy.hash === second.hash, 'the new snapshot');
-    expect(proxy.hash).toBe(contentHash(snapshot('/new')));
+    expect(proxy.hash).toBe(contentHash(oneRouteSnapshot('/new')));
     expect(proxy.puts().map((p) => p.version)).toEqual([second.version]);
   });
 
@@ -129,9 +110,9 @@ describe('publisher backoff against a failing proxy', () => {
     });
     cleanup.push(() => publisher.close());
     publisher.start();
-    const first = await publisher.publish(snapshot('/old'));
+    const first = await publisher.publish(oneRouteSnapshot('/old'));
     await waitFor(() => admin.requests === 1, 'the first sync to be in flight');
-    const second = await publisher.publish(snapshot('/new'));
+    const second = await publisher.publish(oneRouteSnapshot('/new'));
     release?.();
     await waitFor(() => proxy.hash === second.hash, 'the new snapshot');
     expect(proxy.puts().map((p) => p.version)).toEqual([first.version, second.version]);

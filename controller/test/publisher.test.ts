@@ -1,41 +1,22 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { contentHash, emptySnapshot, generateSigningKey, signSnapshot } from '@portcullis/contract';
-import type { SigningKey, Snapshot } from '@portcullis/contract';
+import type { SigningKey } from '@portcullis/contract';
 import { Publisher } from '../src/publisher/publisher.js';
 import type { ProxyAck } from '../src/publisher/publisher.js';
 import { backoffDelay } from '../src/publisher/backoff.js';
+import { cleanupAfterEach } from './helpers/cleanup.js';
 import { FakeProxy } from './helpers/fake-proxy.js';
+import { oneRouteSnapshot } from './helpers/snapshots.js';
 import { memoryLogger } from './helpers/streams.js';
 import { waitFor } from './helpers/wait.js';
 
-const route = (path: string): Snapshot => ({
-  schemaVersion: 1,
-  policies: [],
-  routes: [
-    {
-      id: 'ns/rc/r',
-      source: { kind: 'RouteClassification', namespace: 'ns', name: 'rc', generation: 1 },
-      hosts: ['a.example.com'],
-      methods: ['GET'],
-      path,
-      tier: 'public',
-      categories: [],
-      upstream: { url: 'http://127.0.0.1:9', timeoutMs: 1000 },
-      policies: [],
-    },
-  ],
-});
-
 describe('publisher', () => {
   let key: SigningKey;
-  const cleanup: (() => Promise<void>)[] = [];
+  const cleanup = cleanupAfterEach();
   beforeAll(async () => {
     key = await generateSigningKey();
-  });
-  afterEach(async () => {
-    for (const c of cleanup.splice(0).reverse()) await c();
   });
 
   async function setup(o: { proxies?: number; reconcileIntervalMs?: number } = {}) {
@@ -61,8 +42,8 @@ describe('publisher', () => {
 
   it('signs, pushes with the JWS media type and acks every proxy', async () => {
     const { proxies, acks, publisher } = await setup({ proxies: 2 });
-    const r = await publisher.publish(route('/a'));
-    expect(r).toEqual({ version: 1, hash: contentHash(route('/a')), changed: true });
+    const r = await publisher.publish(oneRouteSnapshot('/a'));
+    expect(r).toEqual({ version: 1, hash: contentHash(oneRouteSnapshot('/a')), changed: true });
     await waitFor(() => acks.length === 2, 'two acks');
     for (const p of proxies) {
       expect(p.hash).toBe(r.hash);
@@ -73,9 +54,9 @@ describe('publisher', () => {
 
   it('skips a snapshot whose content hash equals the last published one', async () => {
     const { proxies, acks, publisher } = await setup();
-    await publisher.publish(route('/a'));
+    await publisher.publish(oneRouteSnapshot('/a'));
     await waitFor(() => acks.length === 1, 'first ack');
-    const again = await publisher.publish(route('/a'));
+    const again = await publisher.publish(oneRouteSnapshot('/a'));
     expect(again.changed).toBe(false);
     expect(again.version).toBe(1);
     expect(proxies[0]?.puts()).toHaveLength(1);
@@ -87,8 +68,8 @@ describe('publisher', () => {
     if (proxy === undefined) throw new Error('no proxy');
     // The proxy already has this content (say, from a controller that restarted) at version 7.
     proxy.version = 7;
-    proxy.hash = contentHash(route('/a'));
-    await publisher.publish(route('/a'));
+    proxy.hash = contentHash(oneRouteSnapshot('/a'));
+    await publisher.publish(oneRouteSnapshot('/a'));
     const ack = await waitFor(() => acks[0], 'ack');
     expect(ack).toEqual({ proxy: proxy.url, version: 7, hash: proxy.hash });
     expect(proxy.puts()).toHaveLength(0);
@@ -102,13 +83,13 @@ describe('publisher', () => {
     const old = await signSnapshot(key, 41, emptySnapshot());
     proxy.version = 41;
     proxy.hash = old.hash;
-    await publisher.publish(route('/b'));
+    await publisher.publish(oneRouteSnapshot('/b'));
     const ack = await waitFor(() => acks[0], 'ack');
     expect(ack.version).toBe(42);
     expect(proxy.version).toBe(42);
-    expect(publisher.current()).toEqual({ version: 42, hash: contentHash(route('/b')) });
+    expect(publisher.current()).toEqual({ version: 42, hash: contentHash(oneRouteSnapshot('/b')) });
     // The next snapshot continues from there.
-    const next = await publisher.publish(route('/c'));
+    const next = await publisher.publish(oneRouteSnapshot('/c'));
     expect(next.version).toBe(43);
   });
 
@@ -122,7 +103,7 @@ describe('publisher', () => {
       proxy.version = 9;
       proxy.hash = contentHash(emptySnapshot());
     };
-    await publisher.publish(route('/d'));
+    await publisher.publish(oneRouteSnapshot('/d'));
     const ack = await waitFor(() => acks[0], 'ack');
     expect(ack.version).toBe(10);
     const puts = proxy.puts();
@@ -134,9 +115,9 @@ describe('publisher', () => {
     const proxy = proxies[0];
     if (proxy === undefined) throw new Error('no proxy');
     proxy.failNext = 3;
-    await publisher.publish(route('/e'));
+    await publisher.publish(oneRouteSnapshot('/e'));
     await waitFor(() => acks.length === 1, 'ack after retries');
-    expect(proxy.hash).toBe(contentHash(route('/e')));
+    expect(proxy.hash).toBe(contentHash(oneRouteSnapshot('/e')));
     const failures = log.lines().filter((l) => l['msg'] === 'push failed');
     expect(failures.map((l) => l['failures'])).toEqual([1, 2, 3]);
     // The JWS never reaches the log.
@@ -148,7 +129,7 @@ describe('publisher', () => {
     const proxy = proxies[0];
     if (proxy === undefined) throw new Error('no proxy');
     publisher.start();
-    const first = await publisher.publish(route('/f'));
+    const first = await publisher.publish(oneRouteSnapshot('/f'));
     await waitFor(() => acks.length >= 1, 'first ack');
     proxy.restartEmpty();
     await waitFor(() => proxy.hash === first.hash, 'the reconcile push');
@@ -173,7 +154,7 @@ describe('publisher', () => {
       onAck: (a) => acks.push(a),
     });
     cleanup.push(() => bogus.close());
-    await bogus.publish(route('/g'));
+    await bogus.publish(oneRouteSnapshot('/g'));
     const error = await waitFor(() => bogus.proxies()[0]?.lastError, 'an error');
     expect(error).toMatch(/not JSON/);
     expect(acks).toEqual([]);

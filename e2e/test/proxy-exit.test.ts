@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { exportSigningKeyPem, generateSigningKey, trustedKeysDocument } from '@portcullis/contract';
-import { PROXY_BIN, REPO_ROOT } from './helpers/processes.js';
+import { PROXY_BIN, REPO_ROOT, exitCodeWithin } from './helpers/processes.js';
 
 /**
  * How the proxy binary starts and stops when things around it go wrong: its supervisor gone,
@@ -34,18 +34,11 @@ function spawnProxy(args: readonly string[], env: Record<string, string> = {}): 
 }
 
 /** The exit code, or 'still running' after a generous bound (then it is killed so nothing leaks). */
-async function exitWithin(p: Spawned, ms = 15_000): Promise<number | null | 'still running'> {
-  let timer: NodeJS.Timeout | undefined;
-  const result = await Promise.race([
-    p.exited,
-    new Promise<'still running'>((r) => (timer = setTimeout(() => r('still running'), ms))),
-  ]);
-  clearTimeout(timer);
-  if (result === 'still running') {
+function exitWithin(p: Spawned): Promise<number | null | 'still running'> {
+  return exitCodeWithin(p.exited, 15_000, async () => {
     p.child.kill('SIGKILL');
     await p.exited;
-  }
-  return result;
+  });
 }
 
 function waitForListening(p: Spawned): Promise<void> {

@@ -1,30 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { promisify } from 'node:util';
-import { CLI_BIN, NodeProcess, REPO_ROOT, freePort } from './helpers/processes.js';
+import { REPO_ROOT, freePort } from './helpers/processes.js';
+import type { NodeProcess } from './helpers/processes.js';
+import { QUICKSTART, copyQuickstart, startUp } from './helpers/quickstart.js';
 
 const run = promisify(execFile);
-
-/** `portcullis up` on loopback; the admin port is always ephemeral. */
-function startUp(folder: string, o: { port: string; upstreamPort: string; stateDir: string }): NodeProcess {
-  return new NodeProcess(CLI_BIN, [
-    'up',
-    '-f',
-    folder,
-    '--port',
-    o.port,
-    '--admin-port',
-    '0',
-    '--upstream-port',
-    o.upstreamPort,
-    '--state-dir',
-    o.stateDir,
-  ]);
-}
 
 /**
  * `npm start` is `portcullis up -f examples/quickstart`. This runs the same command on free ports
@@ -37,14 +22,8 @@ describe('portcullis up (the quick-start)', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'portcullis-up-'));
-    const folder = join(dir, 'quickstart');
-    await cp(join(REPO_ROOT, 'examples/quickstart'), folder, { recursive: true });
     const upstreamPort = await freePort();
-    const routes = join(folder, 'routes.yaml');
-    await writeFile(
-      routes,
-      (await readFile(routes, 'utf8')).replace('127.0.0.1:9000', `127.0.0.1:${upstreamPort}`),
-    );
+    const folder = await copyQuickstart(dir, upstreamPort);
     up = startUp(folder, { port: '0', upstreamPort: String(upstreamPort), stateDir: join(dir, 'state') });
     await up.waitForLine((l) => l.includes('Press Ctrl-C to stop.'), 30_000);
   });
@@ -96,7 +75,7 @@ describe('portcullis up when a port is taken', () => {
     const taken = address !== null && typeof address === 'object' ? address.port : 0;
     const dir = await mkdtemp(join(tmpdir(), 'portcullis-up-busy-'));
     try {
-      const up = startUp(join(REPO_ROOT, 'examples/quickstart'), {
+      const up = startUp(QUICKSTART, {
         port: String(taken),
         upstreamPort: String(await freePort()),
         stateDir: join(dir, 'state'),
@@ -116,7 +95,7 @@ describe('portcullis up --upstream-port that no route points at', () => {
     const dir = await mkdtemp(join(tmpdir(), 'portcullis-up-moved-'));
     let upstreamPort = await freePort();
     while (upstreamPort === 9000) upstreamPort = await freePort();
-    const up = startUp(join(REPO_ROOT, 'examples/quickstart'), {
+    const up = startUp(QUICKSTART, {
       port: '0',
       upstreamPort: String(upstreamPort),
       stateDir: join(dir, 'state'),

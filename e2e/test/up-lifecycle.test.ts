@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CLI_BIN, NodeProcess, REPO_ROOT, freePort } from './helpers/processes.js';
+import { CLI_BIN, NodeProcess, REPO_ROOT, exitCodeWithin, freePort } from './helpers/processes.js';
+import { QUICKSTART, copyQuickstart, startUp } from './helpers/quickstart.js';
 
 const run = promisify(execFile);
-const QUICKSTART = join(REPO_ROOT, 'examples/quickstart');
 
 /**
  * `portcullis up` supervises one child process, the proxy. However `up` ends (Ctrl-C, a closed
@@ -20,16 +20,29 @@ function up(args: readonly string[]): NodeProcess {
   return new NodeProcess(CLI_BIN, ['up', ...args]);
 }
 
+/** `up` on ephemeral ports without the demo upstream. */
+function upWithoutDemo(folder: string, stateDir: string): NodeProcess {
+  return up(['-f', folder, '--port', '0', '--admin-port', '0', '--no-demo', '--state-dir', stateDir]);
+}
+
 /** The exit code, or 'still running' after a generous bound (then it is stopped so nothing leaks). */
-async function exitWithin(p: NodeProcess, ms = 20_000): Promise<number | null | 'still running'> {
-  let timer: NodeJS.Timeout | undefined;
-  const result = await Promise.race([
-    p.exited,
-    new Promise<'still running'>((r) => (timer = setTimeout(() => r('still running'), ms))),
-  ]);
-  clearTimeout(timer);
-  if (result === 'still running') await p.stop('SIGINT');
-  return result;
+function exitWithin(p: NodeProcess): Promise<number | null | 'still running'> {
+  return exitCodeWithin(p.exited, 20_000, () => p.stop('SIGINT'));
+}
+
+/** A temporary folder for the tests of the enclosing describe, removed after them. */
+function tempDirForDescribe(prefix: string): () => string {
+  let dir: string | undefined;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), prefix));
+  });
+  afterAll(async () => {
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+  return () => {
+    if (dir === undefined) throw new Error('the temporary folder is only there inside a test');
+    return dir;
+  };
 }
 
 /** True when nothing accepts connections on the port any more. */
@@ -79,26 +92,10 @@ function killQuietly(pid: number): void {
 }
 
 describe('portcullis up, when it is ended', () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'portcullis-up-end-'));
-  });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const dir = tempDirForDescribe('portcullis-up-end-');
 
   async function started(name: string): Promise<{ up: NodeProcess; ports: number[]; children: number[] }> {
-    const p = up([
-      '-f',
-      QUICKSTART,
-      '--port',
-      '0',
-      '--admin-port',
-      '0',
-      '--no-demo',
-      '--state-dir',
-      join(dir, name),
-    ]);
+    const p = upWithoutDemo(QUICKSTART, join(dir(), name));
     await p.waitForLine((l) => l.includes('Press Ctrl-C to stop.'), 30_000);
     const ports = [portOf(p.lines, 'traffic'), portOf(p.lines, 'admin')];
     const children = await childPids(p.child.pid ?? 0);
@@ -131,27 +128,11 @@ describe('portcullis up, when it is ended', () => {
 });
 
 describe('portcullis up refuses arguments it cannot mean', () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'portcullis-up-args-'));
-  });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const dir = tempDirForDescribe('portcullis-up-args-');
 
   it('a folder that does not exist: exit 1, naming it, before starting anything', async () => {
-    const missing = join(dir, 'no-such-folder');
-    const p = up([
-      '-f',
-      missing,
-      '--port',
-      '0',
-      '--admin-port',
-      '0',
-      '--no-demo',
-      '--state-dir',
-      join(dir, 's'),
-    ]);
+    const missing = join(dir(), 'no-such-folder');
+    const p = upWithoutDemo(missing, join(dir(), 's'));
     expect(await exitWithin(p)).toBe(1);
     expect(p.lines).toContain(`portcullis up: -f ${missing}: no such file or folder`);
     expect(p.lines.some((l) => l.includes('Portcullis is up'))).toBe(false);
@@ -174,7 +155,7 @@ describe('portcullis up refuses arguments it cannot mean', () => {
       ...others,
       '--no-demo',
       '--state-dir',
-      join(dir, 's'),
+      join(dir(), 's'),
     ]);
     expect(await exitWithin(p)).toBe(2);
     expect(p.lines[0]).toBe(`portcullis up: ${flag}: "${value}" is not a whole number from 0 to 65535`);
@@ -187,29 +168,12 @@ describe('portcullis up when no route reaches the demo upstream', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'portcullis-up-banner-'));
-    const folder = join(dir, 'quickstart');
-    await cp(QUICKSTART, folder, { recursive: true });
     // The routes point at a port nothing listens on, the demo upstream at another one.
     const nowhere = await freePort();
     let demo = await freePort();
     while (demo === nowhere) demo = await freePort();
-    const routes = join(folder, 'routes.yaml');
-    await writeFile(
-      routes,
-      (await readFile(routes, 'utf8')).replace('127.0.0.1:9000', `127.0.0.1:${nowhere}`),
-    );
-    p = up([
-      '-f',
-      folder,
-      '--port',
-      '0',
-      '--admin-port',
-      '0',
-      '--upstream-port',
-      String(demo),
-      '--state-dir',
-      join(dir, 'state'),
-    ]);
+    const folder = await copyQuickstart(dir, nowhere);
+    p = startUp(folder, { port: '0', upstreamPort: String(demo), stateDir: join(dir, 'state') });
     await p.waitForLine((l) => l.includes('warning: no route'), 30_000);
   });
 

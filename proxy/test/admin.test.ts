@@ -12,7 +12,7 @@ import {
   signSnapshot,
 } from './helpers/contract.js';
 import type { PublicJwk, Snapshot } from '@portcullis/contract';
-import { json, send, sendDriven } from './helpers/http-client.js';
+import { json, pushAfterContinue, send, sendDriven } from './helpers/http-client.js';
 import type { Reply } from './helpers/http-client.js';
 import { createSigner, startTestProxy } from './helpers/proxy.js';
 import type { Signer, TestProxy } from './helpers/proxy.js';
@@ -270,19 +270,7 @@ describe('admin listener: applying snapshots', () => {
   it('answers Expect: 100-continue on a snapshot push, then applies the body', async () => {
     const v2 = snapshot([route({ id: 'default/test/public', path: '/public', upstream: upstream.url })]);
     const { jws } = await signSnapshot(signer.key, 2, v2);
-    const reply = await sendDriven(
-      tp.proxy.adminUrl,
-      {
-        method: 'PUT',
-        path: '/v1/snapshot',
-        headers: {
-          'content-type': 'application/jose',
-          expect: '100-continue',
-          'content-length': String(jws.length),
-        },
-      },
-      (req) => req.on('continue', () => req.end(jws)),
-    );
+    const reply = await pushAfterContinue(tp.proxy.adminUrl, jws);
     expect(reply.status).toBe(200);
     expect(applyBody(reply)).toMatchObject({ result: 'Applied', version: 2 });
   });

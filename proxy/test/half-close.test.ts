@@ -197,60 +197,55 @@ describe('a client that half-closes after a complete request', () => {
   });
 });
 
-describe('a client that really goes away', () => {
-  it('is seen as gone when it resets the connection, and its upstream request is cancelled', async () => {
-    const before = heldUp.held.length;
-    const seen = tp.logs.requests().length;
-    const socket = connect();
-    socket.write(get('/held'));
-    const entry = await waitFor(() => heldUp.held[before]);
-    socket.resetAndDestroy();
-    await waitFor(() => entry.cancelled);
-    const record = await waitFor(() =>
+/**
+ * Sends `request` (for the held route) on a new connection and resolves once the upstream holds it.
+ * `logged` waits for the proxy's log record of that request.
+ */
+async function heldRequest(request: string) {
+  const before = heldUp.held.length;
+  const seen = tp.logs.requests().length;
+  const socket = connect();
+  socket.write(request);
+  const entry = await waitFor(() => heldUp.held[before]);
+  const logged = () =>
+    waitFor(() =>
       tp.logs
         .requests()
         .slice(seen)
         .find((r) => r.route === 'default/r/held'),
     );
+  return { socket, entry, logged };
+}
+
+describe('a client that really goes away', () => {
+  it('is seen as gone when it resets the connection, and its upstream request is cancelled', async () => {
+    const { socket, entry, logged } = await heldRequest(get('/held'));
+    socket.resetAndDestroy();
+    await waitFor(() => entry.cancelled);
+    const record = await logged();
     expect(record).toMatchObject({ decision: 'aborted', code: 'ClientClosed' });
   });
 
   it('is seen as gone when it closes before its request is complete', async () => {
-    const before = heldUp.held.length;
-    const seen = tp.logs.requests().length;
-    const socket = connect();
-    socket.write('POST /held HTTP/1.1\r\nHost: api.test\r\nContent-Length: 10\r\n\r\nabc');
-    const entry = await waitFor(() => heldUp.held[before]);
+    const { socket, entry, logged } = await heldRequest(
+      'POST /held HTTP/1.1\r\nHost: api.test\r\nContent-Length: 10\r\n\r\nabc',
+    );
     expect(entry.method).toBe('POST');
     // A plain close (FIN) this time: with the body incomplete, it cannot be a half-close.
     socket.destroy();
     await waitFor(() => entry.cancelled);
-    const record = await waitFor(() =>
-      tp.logs
-        .requests()
-        .slice(seen)
-        .find((r) => r.route === 'default/r/held'),
-    );
+    const record = await logged();
     expect(record).toMatchObject({ decision: 'aborted', code: 'ClientClosed' });
   });
 
   it('closing completely after a complete request is the same FIN as a half-close: the exchange completes', async () => {
     // Documented trade-off (security.md, "Request hygiene"): nothing on the wire tells the two
     // apart until the response is written, so the upstream request is not cancelled early.
-    const before = heldUp.held.length;
-    const seen = tp.logs.requests().length;
-    const socket = connect();
-    socket.write(get('/held'));
-    const entry = await waitFor(() => heldUp.held[before]);
+    const { socket, entry, logged } = await heldRequest(get('/held'));
     socket.destroy();
     await new Promise<void>((resolve) => socket.once('close', () => resolve()));
     entry.release();
-    await waitFor(() =>
-      tp.logs
-        .requests()
-        .slice(seen)
-        .find((r) => r.route === 'default/r/held'),
-    );
+    await logged();
     expect(entry.cancelled).toBe(false);
   });
 });

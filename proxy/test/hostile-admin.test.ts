@@ -9,7 +9,7 @@ import {
 } from './helpers/contract.js';
 import { signSnapshot } from '@portcullis/contract';
 import type { Snapshot } from '@portcullis/contract';
-import { json, send, sendDriven } from './helpers/http-client.js';
+import { json, pushAfterContinue, send } from './helpers/http-client.js';
 import type { Reply } from './helpers/http-client.js';
 import { createSigner, startTestProxy } from './helpers/proxy.js';
 import type { Signer, TestProxy } from './helpers/proxy.js';
@@ -224,23 +224,9 @@ describe('hostile admin: concurrent bodies', () => {
     let continuedAfterRelease: boolean | undefined;
     const version = next++;
     const { jws } = await signSnapshot(signer.key, version, v1);
-    const third = sendDriven(
-      tp.proxy.adminUrl,
-      {
-        method: 'PUT',
-        path: '/v1/snapshot',
-        headers: {
-          'content-type': 'application/jose',
-          expect: '100-continue',
-          'content-length': String(jws.length),
-        },
-      },
-      (req) =>
-        req.on('continue', () => {
-          continuedAfterRelease = released;
-          req.end(jws);
-        }),
-    );
+    const third = pushAfterContinue(tp.proxy.adminUrl, jws, () => {
+      continuedAfterRelease = released;
+    });
     // The listener keeps answering while both slots are held, and the third PUT stays parked.
     expect((await send(tp.proxy.adminUrl, { path: '/v1/snapshot/status' })).status).toBe(200);
     released = true;
@@ -255,14 +241,7 @@ describe('hostile admin: concurrent bodies', () => {
   it('gives the slot of a client that left while waiting straight back (no hang)', async () => {
     const a = await holdUpload();
     const b = await holdUpload();
-    const leaver = http.request({
-      ...target(),
-      method: 'PUT',
-      path: '/v1/snapshot',
-      headers: { 'content-type': 'application/jose', expect: '100-continue', 'content-length': '10' },
-      agent: false,
-    });
-    leaver.on('error', () => undefined);
+    const leaver = putAwaitingContinue(10);
     leaver.flushHeaders();
     expect((await send(tp.proxy.adminUrl, { path: '/v1/snapshot/status' })).status).toBe(200);
     // Gone, and (after one more round trip) seen to be gone by the server, before any slot frees:
@@ -281,22 +260,29 @@ describe('hostile admin: concurrent bodies', () => {
     b.destroy();
   });
 
-  function target(): { host: string; port: string } {
+  /** A PUT of the snapshot that announces a `length`-byte body and waits for 100 Continue to send it. */
+  function putAwaitingContinue(length: number): http.ClientRequest {
     const url = new URL(tp.proxy.adminUrl);
-    return { host: url.hostname, port: url.port };
+    const req = http.request({
+      host: url.hostname,
+      port: url.port,
+      method: 'PUT',
+      path: '/v1/snapshot',
+      headers: {
+        'content-type': 'application/jose',
+        expect: '100-continue',
+        'content-length': String(length),
+      },
+      agent: false,
+    });
+    req.on('error', () => undefined);
+    return req;
   }
 
   /** A PUT that got its slot (100 Continue) and then sends one byte of a 1000-byte body. */
   function holdUpload(): Promise<http.ClientRequest> {
     return new Promise((resolve) => {
-      const req = http.request({
-        ...target(),
-        method: 'PUT',
-        path: '/v1/snapshot',
-        headers: { 'content-type': 'application/jose', expect: '100-continue', 'content-length': '1000' },
-        agent: false,
-      });
-      req.on('error', () => undefined);
+      const req = putAwaitingContinue(1000);
       req.on('continue', () => {
         req.write('e');
         resolve(req);

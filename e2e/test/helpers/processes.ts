@@ -133,3 +133,22 @@ export async function freePort(): Promise<number> {
   if (address === null || typeof address === 'string') throw new Error('no port');
   return address.port;
 }
+
+/**
+ * The exit code once `exited` settles, or 'still running' after a generous bound `ms`; then `stop`
+ * is awaited, so that nothing leaks.
+ */
+export async function exitCodeWithin(
+  exited: Promise<number | null>,
+  ms: number,
+  stop: () => Promise<void>,
+): Promise<number | null | 'still running'> {
+  let timer: NodeJS.Timeout | undefined;
+  const result = await Promise.race([
+    exited,
+    new Promise<'still running'>((r) => (timer = setTimeout(() => r('still running'), ms))),
+  ]);
+  clearTimeout(timer);
+  if (result === 'still running') await stop();
+  return result;
+}

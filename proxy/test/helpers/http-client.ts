@@ -59,6 +59,34 @@ export function sendDriven(
   });
 }
 
+/**
+ * PUTs a signed snapshot to the admin API with `Expect: 100-continue`: the body is sent only once
+ * the proxy answers 100 Continue, right after `onContinue` runs.
+ */
+export function pushAfterContinue(
+  adminUrl: string,
+  jws: string,
+  onContinue: () => void = () => undefined,
+): Promise<Reply> {
+  return sendDriven(
+    adminUrl,
+    {
+      method: 'PUT',
+      path: '/v1/snapshot',
+      headers: {
+        'content-type': 'application/jose',
+        expect: '100-continue',
+        'content-length': String(jws.length),
+      },
+    },
+    (req) =>
+      req.on('continue', () => {
+        onContinue();
+        req.end(jws);
+      }),
+  );
+}
+
 export function json<T = Record<string, unknown>>(reply: Reply): T {
   return JSON.parse(reply.text) as T;
 }
