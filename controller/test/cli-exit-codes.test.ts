@@ -45,8 +45,31 @@ describe('CLI exit codes', () => {
     });
   });
 
+  it('answers a path given without -f with a usage error that says to use -f', async () => {
+    const r = await cli('validate', 'examples/gitops');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /^portcullis validate: Unexpected argument 'examples\/gitops'; name files and folders with -f <path>\n/,
+    );
+  });
+
   describe('controller', () => {
     const flags = ['--proxy', 'http://127.0.0.1:1', '--signing-key', 'no-such-key.pem'];
+
+    it('names the signing key file and what it should be, never echoing its content', async () => {
+      const { writeFile } = await import('node:fs/promises');
+      const jwks = path.join(dir, 'trusted-keys.json');
+      await writeFile(jwks, '{"keys":[{"kty":"OKP","crv":"Ed25519","x":"c2VjcmV0LXZhbHVl"}]}');
+      const args = ['controller', '-f', dir, '--proxy', 'http://127.0.0.1:1', '--signing-key'];
+      const r = await cli(...args, jwks);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(
+        `portcullis controller: --signing-key ${jwks}: not an Ed25519 private key in PKCS#8 PEM ("-----BEGIN PRIVATE KEY-----"), as "portcullis keygen" writes it; this looks like JSON (the proxies' trusted-keys.json?)\n`,
+      );
+      const missing = await cli(...args, path.join(dir, 'absent.pem'));
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toMatch(/^portcullis controller: --signing-key .*absent\.pem: cannot read: /);
+    });
 
     it('exits 1 naming a folder that does not exist, before starting', async () => {
       const missing = path.join(dir, 'nope');

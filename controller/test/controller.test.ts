@@ -104,6 +104,9 @@ describe('startController (local mode)', () => {
       () => c.current()?.statuses.some((s) => /stays in force/.test(s.status.conditions[0]?.message ?? '')),
       'kept',
     );
+    // The file loads again (its content is refused, but that is status, not a load error): say so.
+    expect(ctl.out.text).toContain(`ok: every file in ${ctl.dir} loads again\n`);
+    expect(ctl.out.text.split('loads again')).toHaveLength(2);
     expect(c.current()?.hash).toBe(second.hash);
     expect(ctl.proxies.every((p) => p.hash === second.hash)).toBe(true);
     // The proxies run generation 2, not the rejected generation 3: Programmed must not say 2/2.

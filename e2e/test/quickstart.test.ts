@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
@@ -75,6 +75,9 @@ describe('portcullis up when a port is taken', () => {
     const taken = address !== null && typeof address === 'object' ? address.port : 0;
     const dir = await mkdtemp(join(tmpdir(), 'portcullis-up-busy-'));
     try {
+      // The token of an `up` already running on this state folder: a failed second start keeps it.
+      await mkdir(join(dir, 'state'), { recursive: true });
+      await writeFile(join(dir, 'state', 'demo-token'), 'token-of-the-running-up\n');
       const up = startUp(QUICKSTART, {
         port: String(taken),
         upstreamPort: String(await freePort()),
@@ -83,6 +86,7 @@ describe('portcullis up when a port is taken', () => {
       expect(await up.exited).toBe(1);
       expect(up.lines.join('\n')).toContain(`--listen 127.0.0.1:${taken}: address already in use`);
       expect(up.lines.join('\n')).toContain('see --port, --admin-port');
+      expect(await readFile(join(dir, 'state', 'demo-token'), 'utf8')).toBe('token-of-the-running-up\n');
     } finally {
       holder.close();
       await rm(dir, { recursive: true, force: true });

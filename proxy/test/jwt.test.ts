@@ -287,6 +287,13 @@ describe('policy modes and conjunction', () => {
     expect(noneRecord).toMatchObject({
       wouldDeny: [{ policy: 'default/audit', code: 'AuthenticationRequired' }],
     });
+    // A dry run is measured before switching to Enforce: each would-be denial is counted.
+    const metrics = (await send(tp.proxy.adminUrl, { path: '/metrics' })).text;
+    for (const code of ['InvalidCredentials', 'AuthenticationRequired']) {
+      expect(metrics).toMatch(
+        new RegExp(`portcullis_audit_would_deny_total\\{[^}]*policy="default/audit",code="${code}"\\} [1-9]`),
+      );
+    }
   });
 
   it('requires every attached policy: a token from only one of two issuers is denied', async () => {

@@ -68,11 +68,21 @@ export async function runControllerCommand(argv: readonly string[], io: CliIo): 
     return EXIT.failed;
   }
 
+  const keyFile = v['signing-key'];
+  let pem: string;
+  try {
+    pem = await readFile(keyFile, 'utf8');
+  } catch (err) {
+    io.stderr.write(`portcullis controller: --signing-key ${keyFile}: cannot read: ${errorMessage(err)}\n`);
+    return EXIT.failed;
+  }
   let signingKey: SigningKey;
   try {
-    signingKey = await importSigningKeyPem(await readFile(v['signing-key'], 'utf8'));
-  } catch (err) {
-    io.stderr.write(`portcullis controller: cannot read the signing key: ${errorMessage(err)}\n`);
+    signingKey = await importSigningKeyPem(pem);
+  } catch {
+    // jose's own message names its parameter ("pkcs8"), not the file or what is expected of it; and
+    // nothing of the file's content is echoed, since it may be some other secret.
+    io.stderr.write(`portcullis controller: --signing-key ${keyFile}: ${signingKeyMistake(pem)}\n`);
     return EXIT.failed;
   }
   const logger = pino(
@@ -108,4 +118,13 @@ export async function runControllerCommand(argv: readonly string[], io: CliIo): 
   await metricsServer?.close();
   logger.flush();
   return EXIT.ok;
+}
+
+function signingKeyMistake(text: string): string {
+  const expected =
+    'not an Ed25519 private key in PKCS#8 PEM ("-----BEGIN PRIVATE KEY-----"), as "portcullis keygen" writes it';
+  if (text.trimStart().startsWith('{'))
+    return `${expected}; this looks like JSON (the proxies' trusted-keys.json?)`;
+  if (text.includes('PUBLIC KEY')) return `${expected}; this is a public key`;
+  return expected;
 }

@@ -30,7 +30,10 @@ export function parseFlags<O extends Options>(argv: readonly string[], options: 
   } catch (err) {
     const full = errorMessage(err, 'bad arguments');
     const message = full.split('. ')[0] ?? full;
-    return { ok: false, message };
+    // `validate examples/gitops` is the natural first try: say how to name it.
+    const takesPaths = Object.values(options).some((o) => o.short === 'f');
+    const stray = /^Unexpected argument '/.test(message) && takesPaths;
+    return { ok: false, message: stray ? `${message}; name files and folders with -f <path>` : message };
   }
 }
 

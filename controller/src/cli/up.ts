@@ -153,16 +153,17 @@ async function startStack(o: UpOptions): Promise<Stack | undefined> {
 
   const signingKey = await loadOrCreateSigningKey(o.stateDir);
   const trustedKeysFile = join(o.stateDir, 'trusted-keys.json');
-  await writeFile(trustedKeysFile, JSON.stringify(trustedKeysDocument(signingKey), null, 2));
 
   const extraResources: unknown[] = [];
   let tokenFile: string | undefined;
+  let demoToken: string | undefined;
   let upstreamUrl: string | undefined;
   if (o.demo) {
     const upstream = await startDemoUpstream(o.upstreamPort).catch((err: Error) => err);
     if (upstream instanceof Error) {
       process.stderr.write(
-        `portcullis up: cannot start the demo upstream on port ${o.upstreamPort}: ${upstream.message}\n`,
+        `portcullis up: cannot start the demo upstream on port ${o.upstreamPort}: ${upstream.message}` +
+          `${upstream.message.includes('EADDRINUSE') ? ' (another process holds the port, perhaps another "portcullis up": see --upstream-port, --port, --admin-port and --state-dir)' : ''}\n`,
       );
       return undefined;
     }
@@ -170,11 +171,13 @@ async function startStack(o: UpOptions): Promise<Stack | undefined> {
     upstreamUrl = upstream.url;
     const idp = await createDemoIdp();
     extraResources.push(demoJwksSecret(idp.jwks, o.demoNamespace));
+    demoToken = await idp.mint('demo-user');
     tokenFile = join(o.stateDir, 'demo-token');
-    await writeFile(tokenFile, `${await idp.mint('demo-user')}\n`, { mode: 0o600 });
-    await chmod(tokenFile, 0o600);
   }
 
+  // Files another running `up` may be using are written only once our ports are ours: a second
+  // start that fails on a taken port must not replace the first one's demo token.
+  await writeFile(trustedKeysFile, JSON.stringify(trustedKeysDocument(signingKey), null, 2));
   const proxy = spawnProxy(o, trustedKeysFile);
   closers.push(() => stopChild(proxy));
   const started = await waitForListening(proxy, join(o.stateDir, 'proxy.log'));
@@ -190,6 +193,10 @@ async function startStack(o: UpOptions): Promise<Stack | undefined> {
     return undefined;
   }
   const urls = started.urls;
+  if (tokenFile !== undefined && demoToken !== undefined) {
+    await writeFile(tokenFile, `${demoToken}\n`, { mode: 0o600 });
+    await chmod(tokenFile, 0o600);
+  }
 
   const controller = await startController({
     folder: o.folder,
@@ -351,7 +358,7 @@ function banner(b: BannerInput): string {
     `  admin     ${b.admin}   (snapshot status, /metrics; never expose it)`,
     ...(b.upstreamUrl === undefined ? [] : [`  upstream  ${b.upstreamUrl}   (demo echo service)`]),
     `  policies  ${b.folder}   (edit a file: it is recompiled, signed and pushed within a second)`,
-    `  state     ${b.stateDir}   (keys, last-known-good snapshot, logs)`,
+    `  state     ${b.stateDir}   (keys, last-known-good snapshot; controller.log has every status message whole, proxy.log every request)`,
     '',
   ];
   if (b.tokenFile !== undefined) {

@@ -31,6 +31,8 @@ export interface PublisherOptions {
   readonly requestTimeoutMs?: number;
   readonly backoff?: Partial<BackoffOptions>;
   readonly onAck?: (ack: ProxyAck) => void;
+  /** Called after each failed sync (the proxy's `lastError` is already set): status says why. */
+  readonly onFailure?: (proxy: string) => void;
   readonly metrics?: ControllerMetrics;
 }
 
@@ -202,6 +204,7 @@ export class Publisher {
     this.#o.metrics?.pushes.inc({ proxy: p.url, result: 'Failed' });
     p.failures += 1;
     p.lastError = pushErrorText(err);
+    this.#o.onFailure?.(p.url);
     const delay = backoffDelay(p.failures, this.#backoff);
     this.#o.logger.warn(
       { proxy: p.url, error: p.lastError, failures: p.failures, retryInMs: delay },

@@ -92,6 +92,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
       refreshStatus();
       settleWaiters();
     },
+    onFailure: () => refreshStatus(),
   });
 
   const programmedFor = (s: ObjectStatus): ProgrammedCount => {
@@ -101,7 +102,14 @@ export async function startController(options: ControllerOptions): Promise<Runni
       (p) => p.hash !== null && ledger.carries(p.hash, key, s.generation),
     ).length;
     const inForce = latest !== undefined && ledger.carries(latest.hash, key, s.generation);
-    return { programmed, total: proxies.length, inForce };
+    // Why the others do not run it: a refused signature or an unreachable proxy belongs in status,
+    // not only in the log.
+    const errors = proxies.flatMap((p) =>
+      p.lastError !== undefined && !(p.hash !== null && ledger.carries(p.hash, key, s.generation))
+        ? [`${p.url}: ${p.lastError}`]
+        : [],
+    );
+    return { programmed, total: proxies.length, inForce, errors };
   };
 
   const refreshStatus = (): void => {
@@ -125,13 +133,19 @@ export async function startController(options: ControllerOptions): Promise<Runni
 
   options.metrics?.observe(publisher);
 
+  let loadFailing = false;
   const onLoad = (load: LoadResult): void => {
     options.metrics?.loadErrors.set(load.errors.length);
     for (const e of load.errors) logger.error({ file: e.file, line: e.line }, formatLoadIssue(e));
     for (const w of load.warnings) logger.warn({ file: w.file, line: w.line }, formatLoadIssue(w));
     if (load.errors.length > 0) {
       options.statusOut?.write(load.errors.map((e) => `error: ${formatLoadIssue(e)}\n`).join(''));
+    } else if (loadFailing) {
+      // The errors printed last stay on the screen: say they are gone, or a fixed file looks broken.
+      options.statusOut?.write(`ok: every file in ${options.folder} loads again\n`);
+      logger.info('every file loads again');
     }
+    loadFailing = load.errors.length > 0;
     const merged = mergeResources(load.resources, injected);
     const resources = generations.assign(merged.resources);
     const shadowed = merged.shadowed;

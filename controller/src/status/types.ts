@@ -50,4 +50,6 @@ export interface ProgrammedCount {
   readonly total: number;
   /** Whether the latest compiled snapshot carries this generation at all (false: not accepted). */
   readonly inForce: boolean;
+  /** `url: last push error` of each proxy that does not run it and whose last push failed. */
+  readonly errors?: readonly string[];
 }

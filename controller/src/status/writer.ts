@@ -120,7 +120,10 @@ function programmedCondition(count: ProgrammedCount, generation: number): Condit
     return c.false('Programmed', 'Invalid', `generation ${generation} is not accepted, so no proxy runs it`);
   }
   if (count.total === 0) return c.false('Programmed', 'Pending', 'no proxy is configured');
-  const ratio = `${count.programmed}/${count.total} proxies run a snapshot carrying generation ${generation}`;
+  const failures = count.errors ?? [];
+  const why = failures.length === 0 ? '' : `; ${failures.slice(0, 3).join('; ')}`;
+  const more = failures.length > 3 ? ` (and ${failures.length - 3} more)` : '';
+  const ratio = `${count.programmed}/${count.total} proxies run a snapshot carrying generation ${generation}${why}${more}`;
   return count.programmed === count.total
     ? c.true('Programmed', 'Programmed', ratio)
     : c.false('Programmed', 'Pending', ratio);

@@ -12,6 +12,16 @@ export class ProxyMetrics {
     labelNames: ['route', 'code'] as const,
     registers: [this.registry],
   });
+  /**
+   * Audit (dry-run) mode is only worth running if what it would have blocked can be counted before
+   * switching to Enforce: one increment per failing Audit policy per request.
+   */
+  readonly auditWouldDeny = new Counter({
+    name: 'portcullis_audit_would_deny_total',
+    help: 'Requests an Audit-mode policy would have denied, by route, policy and deny code.',
+    labelNames: ['route', 'policy', 'code'] as const,
+    registers: [this.registry],
+  });
   readonly requestDuration = new Histogram({
     name: 'portcullis_request_duration_seconds',
     help: 'Time from request to the end of the response, forwarded or denied.',

@@ -49,6 +49,9 @@ function recordRequest(logger: Logger, metrics: ProxyMetrics, finished: Finished
   const decision = outcome.code !== undefined ? 'deny' : aborted ? 'aborted' : 'allow';
   const code = outcome.code ?? (aborted ? 'ClientClosed' : 'Forwarded');
   metrics.requests.inc({ route: route?.id ?? 'none', code });
+  for (const w of ctx.wouldDeny) {
+    metrics.auditWouldDeny.inc({ route: route?.id ?? 'none', policy: w.policy, code: w.code });
+  }
   metrics.requestDuration.observe({ outcome: decision }, durationMs / 1000);
   logger.info(
     {
