@@ -96,14 +96,26 @@ function parse<S extends z.ZodType>(schema: S, body: unknown, what: string): z.o
 
 /** Proxy admin URLs: http(s) only, no credentials (the channel authenticates with TLS, not URLs). */
 export function checkAdminUrl(url: string): string | undefined {
+  const shown = `"${redactUrl(url)}"`;
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    return `"${url}" is not a URL`;
+    return `${shown} is not a URL`;
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') return `"${url}" must be http:// or https://`;
-  if (u.username !== '' || u.password !== '') return `"${url}" must not carry credentials`;
-  if (u.search !== '' || u.hash !== '') return `"${url}" must not have a query or fragment`;
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return `${shown} must be http:// or https://`;
+  if (u.username !== '' || u.password !== '') return `${shown} must not carry credentials`;
+  if (u.search !== '' || u.hash !== '') return `${shown} must not have a query or fragment`;
   return undefined;
+}
+
+/**
+ * A refused URL as a message may quote it: the very thing refused (a `user:password@` or an
+ * `?access_token=`) is a credential, and these messages go to stderr and the controller's log, so
+ * userinfo is masked and the query and fragment are cut. Text only, since the URL may not parse.
+ */
+function redactUrl(url: string): string {
+  const cut = url.search(/[?#]/);
+  const base = cut === -1 ? url : `${url.slice(0, cut)}${url[cut] ?? ''}…`;
+  return base.replace(/^([^/?#]*\/\/)?[^/?#]*@/, (_m, scheme: string | undefined) => `${scheme ?? ''}…@`);
 }

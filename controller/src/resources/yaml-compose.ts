@@ -1,4 +1,4 @@
-import { Composer, Lexer, Parser } from 'yaml';
+import { Composer, Lexer, Parser, isMap, isScalar, visit } from 'yaml';
 import type { Document, LineCounter, YAMLError } from 'yaml';
 import { quoted, safeMessage } from './field-path.js';
 import { DEFAULT_HARDEN_LIMITS } from './json.js';
@@ -72,8 +72,72 @@ export function readDocument(doc: Document.Parsed, maxAliasCount: number): ReadD
     }
     return { ok: true, raw: doc.toJS({ maxAliasCount }) };
   } catch (err) {
-    return { ok: false, message: libraryMessage(errorMessage(err, 'unreadable document')) };
+    const message = libraryMessage(errorMessage(err, 'unreadable document'));
+    // The library names the unresolved alias; `password: *s3cr3t` makes that name a Secret value.
+    return { ok: false, message: aliasInSecretValues(doc) ? hideSource(message) : message };
   }
+}
+
+/**
+ * Whether an offset lies in the value of a top-level `data` or `stringData` key (a Secret's values,
+ * whatever the document's kind claims). The library's messages quote the file: an unquoted value
+ * that starts with `!`, `*`, `|` or `>` is read as a tag, an alias or a block-scalar header, and
+ * the message then repeats the value itself (`Unresolved tag: !s3cr3t`). In these ranges such
+ * messages never quote the text, so a Secret value never reaches validate, compile or the logs.
+ */
+export function secretValueRange(doc: Document.Parsed): (offset: number) => boolean {
+  const ranges: (readonly [number, number])[] = [];
+  if (isMap(doc.contents)) {
+    for (const pair of doc.contents.items) {
+      if (!isScalar(pair.key) || (pair.key.value !== 'data' && pair.key.value !== 'stringData')) continue;
+      const from = pair.key.range?.[0];
+      const value = pair.value as { range?: readonly number[] | null } | null;
+      const to = value?.range?.[2] ?? pair.key.range?.[2];
+      if (from !== undefined && to !== undefined) ranges.push([from, to]);
+    }
+  }
+  return (offset) => ranges.some(([from, to]) => offset >= from && offset <= to);
+}
+
+function aliasInSecretValues(doc: Document.Parsed): boolean {
+  const inSecret = secretValueRange(doc);
+  let found = false;
+  visit(doc, {
+    Alias(_key, node) {
+      const at = node.range?.[0];
+      if (at !== undefined && inSecret(at)) {
+        found = true;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
+}
+
+const HIDDEN =
+  '(the text is not shown: a Secret value may be there; quote a value that starts with !, *, &, |, > or %)';
+
+/** A library message without the file text it quotes (see secretValueRange). */
+function hideSource(message: string): string {
+  let base = message;
+  if (/^Invalid escape sequence/.test(message)) base = 'Invalid escape sequence';
+  else if (
+    /^(Verbatim tags|Not a valid tag|Could not resolve tag|Unresolved tag)|tag has no suffix$/.test(message)
+  )
+    base = 'Unresolved tag';
+  else if (message.includes(': ')) base = message.slice(0, message.indexOf(': '));
+  return `${base} ${HIDDEN}`;
+}
+
+/**
+ * Whether a tag is all there is of its value (`password: !s3cr3t`): then the "tag" is most likely
+ * a value written without quotes. A tag followed by content (`!!binary aGVsbG8=`) is a type, and
+ * naming it stays useful.
+ */
+function tagIsWholeValue(text: string, e: YAMLError): boolean {
+  const rest = text.slice(e.pos[1]);
+  return /^[ \t]*(?:$|[\r\n#,}\]])/.test(rest);
 }
 
 /** What a stack overflow in the library's recursion means for the user. */
@@ -83,19 +147,22 @@ const TOO_DEEP = `nested deeper than ${DEFAULT_HARDEN_LIMITS.maxDepth} levels`;
  * The message for one of the library's errors or warnings (all are errors here). Its messages may
  * quote the file (tag and alias names), so they are escaped and cut like any user text.
  */
-export function yamlErrorMessage(e: YAMLError): string {
+export function yamlErrorMessage(e: YAMLError, secret?: { readonly text: string }): string {
   switch (e.code) {
     // The composer catches a stack overflow in its own recursion and reports it under this code.
     case 'RESOURCE_EXHAUSTION':
       return TOO_DEEP;
     case 'NON_STRING_KEY':
       return 'keys must be strings (a map, a list or an alias cannot be a key)';
-    case 'TAG_RESOLVE_FAILED':
-    case 'BAD_COLLECTION_TYPE':
-      return `${libraryMessage(e.message)} (only plain YAML is read: strings, numbers, true/false, null, maps and lists; no custom or YAML 1.1 tags)`;
-    default:
-      return libraryMessage(e.message);
   }
+  // In a Secret's data, a message that would quote the file's text does not (see secretValueRange).
+  const tagged = e.code === 'TAG_RESOLVE_FAILED' || e.code === 'BAD_COLLECTION_TYPE';
+  if (secret !== undefined && (!tagged || tagIsWholeValue(secret.text, e))) {
+    return hideSource(libraryMessage(e.message));
+  }
+  return tagged
+    ? `${libraryMessage(e.message)} (only plain YAML is read: strings, numbers, true/false, null, maps and lists; no custom or YAML 1.1 tags)`
+    : libraryMessage(e.message);
 }
 
 function libraryMessage(message: string): string {

@@ -6,7 +6,13 @@ import type { JsonValue } from './json.js';
 import type { Origin } from './model.js';
 import { tooLarge } from './read-file.js';
 import { firstNonPrintable } from './text.js';
-import { composeDocuments, moreTokensThan, readDocument, yamlErrorMessage } from './yaml-compose.js';
+import {
+  composeDocuments,
+  moreTokensThan,
+  readDocument,
+  secretValueRange,
+  yamlErrorMessage,
+} from './yaml-compose.js';
 
 /** Limits for hostile files: a policy folder is small; anything far bigger is a mistake or an attack. */
 export const YAML_LIMITS = {
@@ -87,16 +93,21 @@ export function parseYamlText(text: string, file: string): ParsedFile {
   if (composed.tooMany) {
     return fileError(`more than ${YAML_LIMITS.maxDocumentsPerFile} documents`);
   }
-  const issue = (e: (typeof composed.streamErrors)[number]): LoadIssue => {
+  const issue = (
+    e: (typeof composed.streamErrors)[number],
+    inSecret?: (offset: number) => boolean,
+  ): LoadIssue => {
     const pos = lineCounter.linePos(e.pos[0]);
-    return { file, line: pos.line, col: pos.col, message: yamlErrorMessage(e) };
+    const secret = inSecret?.(e.pos[0]) === true ? { text } : undefined;
+    return { file, line: pos.line, col: pos.col, message: yamlErrorMessage(e, secret) };
   };
-  const errors: LoadIssue[] = composed.streamErrors.map(issue);
+  const errors: LoadIssue[] = composed.streamErrors.map((e) => issue(e));
   const documents: ParsedDocument[] = [];
   let values = 0;
   for (const doc of composed.docs) {
     const before = errors.length;
-    for (const e of [...doc.errors, ...doc.warnings]) errors.push(issue(e));
+    const inSecret = secretValueRange(doc);
+    for (const e of [...doc.errors, ...doc.warnings]) errors.push(issue(e, inSecret));
     if (errors.length > before || doc.contents === null) continue;
     const start = doc.contents.range?.[0] ?? doc.range[0];
     const line = lineCounter.linePos(start).line;
