@@ -80,3 +80,27 @@ export function parsePathTemplate(path: string): TemplateParse {
   }
   return { ok: true, segments };
 }
+
+export const MAX_UPSTREAM_URL_LENGTH = 2048;
+
+/**
+ * Why a string cannot be an upstream URL, or undefined when it can: http(s) only, no credentials,
+ * no query, no fragment. Each would be dropped or mangled by the forwarder (a query in particular
+ * would be merged with the client's), so the proxy refuses a snapshot holding one; the controller
+ * checks with this same rule, so it never signs a snapshot every proxy would refuse.
+ */
+export function upstreamUrlProblem(value: string): string | undefined {
+  if (value.length > MAX_UPSTREAM_URL_LENGTH) return `must be at most ${MAX_UPSTREAM_URL_LENGTH} characters`;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be an http:// or https:// URL';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'must be an http:// or https:// URL';
+  if (url.username !== '' || url.password !== '') return 'must not carry credentials (user:password@)';
+  // `http://x/?` has an empty search but still a "?": refused too, since it is not one spelling.
+  if (url.search !== '' || value.includes('?')) return 'must not have a ?query';
+  if (url.hash !== '' || value.includes('#')) return 'must not have a #fragment';
+  return undefined;
+}

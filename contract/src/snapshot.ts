@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DNS_SUBDOMAIN, HOST_PATTERN, parsePathTemplate } from './grammar.js';
+import { DNS_SUBDOMAIN, HOST_PATTERN, parsePathTemplate, upstreamUrlProblem } from './grammar.js';
 import type { DeepReadonly } from './readonly.js';
 
 /**
@@ -127,7 +127,10 @@ export const RouteSchema = z.strictObject({
   tier: TierSchema,
   categories: z.array(shortString).max(16),
   upstream: z.strictObject({
-    url: z.url({ protocol: /^https?$/ }).max(2048),
+    url: z.string().superRefine((url, ctx) => {
+      const problem = upstreamUrlProblem(url);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    }),
     timeoutMs: z.int().min(1).max(300_000),
   }),
   /** Policy ids that all apply (conjunction); empty only for public routes. */

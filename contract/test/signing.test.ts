@@ -109,6 +109,10 @@ describe('signed snapshots', () => {
       'a claim forwarded in x-forwarded-for',
       (s: Record<string, unknown>) => setClaimHeader(s, 'x-forwarded-for'),
     ],
+    ['an upstream URL with a query', (s: Record<string, unknown>) => setUpstream(s, 'http://x/?api_key=k')],
+    ['an upstream URL with a fragment', (s: Record<string, unknown>) => setUpstream(s, 'http://x/#f')],
+    ['an upstream URL with credentials', (s: Record<string, unknown>) => setUpstream(s, 'http://u:p@x/')],
+    ['a non-http upstream URL', (s: Record<string, unknown>) => setUpstream(s, 'file:///etc/passwd')],
   ])('refuses a correctly signed snapshot with %s', async (_label, mutate) => {
     const snap = mutate(structuredClone(sampleSnapshot()));
     const raw = `{"version":1,"hash":"${hashOfRawJson(snap)}","snapshot":${typeof snap === 'string' ? snap : JSON.stringify(snap)}}`;
@@ -162,6 +166,12 @@ function setKey(s: Record<string, unknown>, jwk: object): Record<string, unknown
   const policies = s.policies as { authentication: { jwt: { keys: object[] }[] } }[];
   const provider = policies[0]?.authentication.jwt[0];
   if (provider) provider.keys = [jwk];
+  return s;
+}
+
+function setUpstream(s: Record<string, unknown>, url: string): Record<string, unknown> {
+  const routes = s.routes as { upstream: { url: string } }[];
+  for (const r of routes) r.upstream.url = url;
   return s;
 }
 

@@ -107,6 +107,16 @@ describe('RouteClassification validation', () => {
     expect(messages(validateRouteClassification(rc({ upstream: { url: 'http://u:p@x' } })))).toEqual([
       'spec.upstream.url: must not carry credentials (user:password@)',
     ]);
+    // A query would be merged into every forwarded request's, and the proxy refuses it: so must we,
+    // or one route would make every proxy refuse every update.
+    for (const url of ['http://x/?api_key=k', 'http://x/?', 'http://x/#f', 'http://x#']) {
+      const problems = messages(validateRouteClassification(rc({ upstream: { url } })));
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(/^spec\.upstream\.url: must not have a (\?query|#fragment)$/);
+    }
+    expect(
+      messages(validateRouteClassification(rc({ upstream: { url: `http://x/${'a'.repeat(2048)}` } }))),
+    ).toEqual(['spec.upstream.url: must be at most 2048 characters']);
   });
 
   it('reports duplicates and overlapping routes even when other fields are wrong', () => {

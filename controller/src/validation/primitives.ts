@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { DNS_SUBDOMAIN, HOST_PATTERN, MAX_PATH_LENGTH, parsePathTemplate } from '@portcullis/contract';
+import {
+  DNS_SUBDOMAIN,
+  HOST_PATTERN,
+  MAX_PATH_LENGTH,
+  parsePathTemplate,
+  upstreamUrlProblem,
+} from '@portcullis/contract';
 
 /** Schema pieces shared by every kind: one definition of a name, a host, a path, an unsupported field. */
 
@@ -40,17 +46,11 @@ export const pathTemplate = z
     if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.message });
   });
 
-/** An http(s) URL without credentials or fragment, as the contract's upstream URL requires. */
-export const httpUrl = z
-  .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
-  .max(2048)
-  .superRefine((value, ctx) => {
-    const u = new URL(value);
-    if (u.username !== '' || u.password !== '') {
-      ctx.addIssue({ code: 'custom', message: 'must not carry credentials (user:password@)' });
-    }
-    if (u.hash !== '') ctx.addIssue({ code: 'custom', message: 'must not have a #fragment' });
-  });
+/** An upstream URL, by the contract's own rule (the proxy re-checks every snapshot with it). */
+export const httpUrl = z.string().superRefine((value, ctx) => {
+  const problem = upstreamUrlProblem(value);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 export const NOT_SUPPORTED = 'not supported by this version of Portcullis';
 

@@ -1,3 +1,4 @@
+import { upstreamUrlProblem } from '@portcullis/contract';
 import type { DeepReadonly, Route } from '@portcullis/contract';
 import type { CompiledUpstream } from './compiled.js';
 
@@ -11,27 +12,17 @@ export type UpstreamCompile =
  * of every forwarded path.
  */
 export function compileUpstream(upstream: DeepReadonly<Route['upstream']>, where: string): UpstreamCompile {
-  let url: URL;
-  try {
-    url = new URL(upstream.url);
-  } catch {
-    return { ok: false, message: `${where}.url: not a URL` };
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return { ok: false, message: `${where}.url: only http and https upstreams are supported` };
-  }
-  if (url.username !== '' || url.password !== '') {
-    return { ok: false, message: `${where}.url: credentials in the URL are not supported` };
-  }
-  if (url.search !== '' || url.hash !== '') {
-    return { ok: false, message: `${where}.url: a query or fragment is not supported` };
-  }
+  const problem = upstreamUrlProblem(upstream.url);
+  if (problem !== undefined) return { ok: false, message: `${where}.url: ${problem}` };
+  const url = new URL(upstream.url);
+  // upstreamUrlProblem has checked the scheme; TypeScript cannot see that through the URL object.
+  const protocol = url.protocol === 'https:' ? 'https:' : 'http:';
   const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-  const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
+  const port = url.port === '' ? (protocol === 'https:' ? 443 : 80) : Number(url.port);
   return {
     ok: true,
     upstream: {
-      protocol: url.protocol,
+      protocol,
       hostname,
       port,
       authority: url.host,
