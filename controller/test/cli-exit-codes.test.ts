@@ -45,6 +45,13 @@ describe('CLI exit codes', () => {
     });
   });
 
+  it('names a missing path without a line number, since it has no text', async () => {
+    const missing = path.join(dir, 'nope');
+    const r = await cli('validate', '-f', missing);
+    expect(r.code).toBe(1);
+    expect(r.stdout.split('\n')[0]).toBe(`${missing}: no such file or folder`);
+  });
+
   it('answers a path given without -f with a usage error that says to use -f', async () => {
     const r = await cli('validate', 'examples/gitops');
     expect(r.code).toBe(2);

@@ -175,6 +175,6 @@ describe('loading files and folders', () => {
 
   it('reports a path that does not exist', async () => {
     const r = await loadPaths([path.join(dir, 'nope')]);
-    expect(r.errors).toEqual([{ file: path.join(dir, 'nope'), line: 1, message: 'no such file or folder' }]);
+    expect(r.errors).toEqual([{ file: path.join(dir, 'nope'), line: 0, message: 'no such file or folder' }]);
   });
 });

@@ -39,6 +39,7 @@ export function diagnosticsOf(
 }
 
 export function formatDiagnostic(d: Diagnostic): string {
-  const where = d.col === undefined ? `${d.file}:${d.line}` : `${d.file}:${d.line}:${d.col}`;
+  const where =
+    d.line === 0 ? d.file : d.col === undefined ? `${d.file}:${d.line}` : `${d.file}:${d.line}:${d.col}`;
   return `${where}: ${d.severity === 'warning' ? 'warning: ' : ''}${d.text}`;
 }

@@ -39,7 +39,8 @@ export async function collectYamlFiles(paths: readonly string[]): Promise<Listin
   const errors: LoadIssue[] = [];
   const warnings: LoadIssue[] = [];
   const refused = new Map<string, string>();
-  const issue = (file: string, message: string): LoadIssue => ({ file, line: 1, message });
+  // Line 0: about the path itself (missing, unreadable, a loop), not a place in a file's text.
+  const issue = (file: string, message: string): LoadIssue => ({ file, line: 0, message });
 
   const addFile = (p: string): boolean => {
     if (files.size >= LISTING_LIMITS.maxFiles) return false;

@@ -42,12 +42,14 @@ export interface ParsedDocument {
 /** A problem with a file itself (syntax, limits, identity), located by line and column. */
 export interface LoadIssue {
   readonly file: string;
+  /** 1-based; 0 when the issue is about the path itself (missing, unreadable), not its text. */
   readonly line: number;
   readonly col?: number;
   readonly message: string;
 }
 
 export function formatLoadIssue(issue: LoadIssue): string {
+  if (issue.line === 0) return `${issue.file}: ${issue.message}`;
   const where = issue.col === undefined ? `${issue.line}` : `${issue.line}:${issue.col}`;
   return `${issue.file}:${where}: ${issue.message}`;
 }
