@@ -66,7 +66,7 @@ describe('route-table budget', () => {
     });
     expect(acceptedOf(out, 'huge')?.message).toMatch(
       new RegExp(
-        `^${FITTING} of 100 routes programmed; spec\\.routes\\[${FITTING}\\]: the proxies' route tables hold at most`,
+        `^${FITTING} of 100 routes accepted; spec\\.routes\\[${FITTING}\\]: the proxies' route tables hold at most`,
       ),
     );
     expect(out.statuses.find((s) => s.name === 'huge')?.status).toMatchObject({ routes: FITTING });

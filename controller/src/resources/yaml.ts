@@ -109,7 +109,11 @@ export function parseYamlText(text: string, file: string): ParsedFile {
   for (const doc of composed.docs) {
     const before = errors.length;
     const inSecret = secretValueRange(doc);
-    for (const e of [...doc.errors, ...doc.warnings]) errors.push(issue(e, inSecret));
+    // Only the first problem of a document, the earliest in the text: the later ones are almost
+    // always consequences of it (one missing `]` gave three errors, none on the right line), and
+    // the file is refused whole anyway, so fixing the first and saving again shows what is left.
+    const first = [...doc.errors, ...doc.warnings].sort((a, b) => a.pos[0] - b.pos[0])[0];
+    if (first !== undefined) errors.push(issue(first, inSecret));
     if (errors.length > before || doc.contents === null) continue;
     const start = doc.contents.range?.[0] ?? doc.range[0];
     const line = lineCounter.linePos(start).line;

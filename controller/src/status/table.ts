@@ -3,7 +3,7 @@ import type { LiveObjectStatus } from './types.js';
 
 /**
  * The human view of status for a terminal, one line per object, printed again on every change:
- *   RouteClassification  demo/demo-api  Accepted=True  ResolvedRefs=True  Programmed=1/1  3 of 4 routes programmed; ...
+ *   RouteClassification  demo/demo-api  Accepted=True  ResolvedRefs=True  Programmed=1/1  3 of 4 routes accepted; ...
  * Cells name their condition (no header to scroll away), columns are aligned, and the message is
  * the first condition that is not True, or Accepted's summary when all are.
  */

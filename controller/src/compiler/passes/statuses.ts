@@ -45,7 +45,7 @@ function routeClassificationStatus(rc: RouteClassificationState): ObjectStatus {
   const gen = rc.resource.generation;
   const c = at(gen);
   const total = rc.effective?.model.routes.length ?? 0;
-  const count = `${rc.programmed.size} of ${routes(total)} programmed`;
+  const count = `${rc.programmed.size} of ${routes(total)} accepted`;
   const leftOut = rc.leftOut.map((l) => l.problem);
   let accepted: Condition;
   if (rc.invalid.length > 0) {
