@@ -165,7 +165,12 @@ export async function verifySignedSnapshot(jws: string, trusted: TrustedKeys): P
     return { ok: false, code: 'SignatureInvalid', message: 'header must be {alg: EdDSA, typ, kid}' };
   }
   const key = trusted.get(header.kid);
-  if (key === undefined) return { ok: false, code: 'SignatureInvalid', message: 'unknown signing key id' };
+  if (key === undefined) {
+    // Naming the kid lets an operator compare it with the controller's ("signing as" in its log):
+    // a public thumbprint, shortened and JSON-escaped since the header is the caller's.
+    const kid = header.kid.length > 64 ? `${header.kid.slice(0, 64)}...` : header.kid;
+    return { ok: false, code: 'SignatureInvalid', message: `unknown signing key id ${JSON.stringify(kid)}` };
+  }
 
   let payloadBytes: Uint8Array;
   try {

@@ -101,7 +101,7 @@ describe('verifySignedSnapshot: the kid must be a string', () => {
     expect(await verifySignedSnapshot(jws, trusted)).toEqual({
       ok: false,
       code: 'SignatureInvalid',
-      message: 'unknown signing key id',
+      message: 'unknown signing key id "nope"',
     });
   });
 });

@@ -32,10 +32,11 @@ it('says in Programmed why a proxy does not run the generation (a proxy that tru
   const proxy = await FakeProxy.start(await generateSigningKey());
   cleanups.push(() => proxy.close());
   const out = new MemoryStream();
+  const signingKey = await generateSigningKey();
   const controller: RunningController = await startController({
     folder: dir,
     proxies: [proxy.url],
-    signingKey: await generateSigningKey(),
+    signingKey,
     logger: memoryLogger().logger,
     statusOut: out,
     reconcileIntervalMs: 50,
@@ -50,6 +51,8 @@ it('says in Programmed why a proxy does not run the generation (a proxy that tru
   expect(programmed()?.message).toMatch(
     new RegExp(`^0/1 proxies run a snapshot carrying generation 1; ${proxy.url}: .*SignatureInvalid`),
   );
+  // It names the key id the proxy was offered, to compare with what the proxy trusts.
+  expect(programmed()?.message).toContain(`unknown signing key id ${JSON.stringify(signingKey.kid)}`);
   // The table shows it too, where the user is looking.
   expect(out.text).toMatch(/Programmed=0\/1 {2}0\/1 proxies run .*SignatureInvalid/);
 });

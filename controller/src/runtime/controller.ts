@@ -58,6 +58,9 @@ export interface RunningController {
  */
 export async function startController(options: ControllerOptions): Promise<RunningController> {
   const { logger } = options;
+  // The key id every proxy must trust; a proxy that refuses with "unknown signing key id" names its
+  // kid, so the two lines can be compared.
+  logger.info({ kid: options.signingKey.kid, folder: options.folder }, 'signing snapshots as');
   const injected = injectedResources(options.extraResources ?? []);
   const ledger = new GenerationLedger();
   const generations = new GenerationCounter();
