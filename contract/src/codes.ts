@@ -78,7 +78,8 @@ export const CONDITION_REASONS = {
   Accepted: { summary: 'The object is valid and its content is in the compiled snapshot.' },
   Invalid: { summary: 'The object fails validation; the message starts with the field path.' },
   Conflicted: {
-    summary: 'Another RouteClassification already claims the same host, method and path; the older one wins.',
+    summary:
+      'Another, older RouteClassification already claims the same host, method and path, or (in another namespace) declares a route that could match the same request; the older one wins.',
   },
   TargetNotFound: { summary: 'A targetRef names an object or route that does not exist in the namespace.' },
   ResolvedRefs: { summary: 'Every referenced Secret, key set and upstream was found and usable.' },
