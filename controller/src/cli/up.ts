@@ -1,9 +1,6 @@
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import {
@@ -16,9 +13,10 @@ import {
 import { startController } from '../index.js';
 import { createDemoIdp, demoJwksSecret } from '../demo/idp.js';
 import { startDemoUpstream } from '../demo/upstream.js';
-import { formatAccessLine, type ProxyLogLine } from './access-line.js';
+import { banner } from './banner.js';
 import { originsMissingDemo } from './demo-reach.js';
 import { missingPathMessage, parseIntegerFlag } from './io.js';
+import { spawnProxy, stopChild, waitForListening } from './proxy-child.js';
 
 const USAGE = `Usage: portcullis up -f <folder> [options]
 
@@ -247,139 +245,4 @@ async function loadOrCreateSigningKey(stateDir: string): Promise<SigningKey> {
   const key = await generateSigningKey();
   await writeFile(file, await exportSigningKeyPem(key), { mode: 0o600 });
   return key;
-}
-
-function proxyBinary(): string {
-  const require = createRequire(import.meta.url);
-  // Only the proxy's location is needed: the two sides never import each other's code.
-  return join(dirname(require.resolve('@portcullis/proxy/package.json')), 'dist', 'main.js');
-}
-
-function spawnProxy(o: UpOptions, trustedKeysFile: string): ChildProcess {
-  const args = [
-    proxyBinary(),
-    '--listen',
-    `127.0.0.1:${o.port}`,
-    '--admin-listen',
-    `127.0.0.1:${o.adminPort}`,
-    '--trusted-keys',
-    trustedKeysFile,
-    '--state-dir',
-    join(o.stateDir, 'proxy'),
-  ];
-  // stdin is a pipe we never write to: when this process dies, even by SIGKILL, the kernel closes it
-  // and the proxy, told so by the variable, shuts down instead of holding its ports as an orphan.
-  const child = spawn(process.execPath, args, {
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, PORTCULLIS_EXIT_ON_STDIN_CLOSE: '1' },
-  });
-  child.stdin?.on('error', () => undefined); // the proxy exiting first is not our error
-  return child;
-}
-
-type ProxyStart =
-  | { readonly ok: true; readonly urls: { traffic: string; admin: string } }
-  | { readonly ok: false; readonly error: string };
-
-/**
- * Copies the proxy's JSON log to a file, echoes one short line per request to the terminal, and
- * resolves with the URLs from its `listening` line, or with its last error if it exits first.
- */
-function waitForListening(proxy: ChildProcess, logPath: string): Promise<ProxyStart> {
-  const log = pino.destination({ dest: logPath, mkdir: true });
-  return new Promise((resolveStart) => {
-    if (proxy.stdout === null) {
-      resolveStart({ ok: false, error: 'no output from the proxy process' });
-      return;
-    }
-    let lastError = 'it exited before listening';
-    if (proxy.stderr !== null) {
-      // Passed through as is; a startup failure is one "portcullis-proxy: --flag ...: reason" line.
-      createInterface({ input: proxy.stderr }).on('line', (line) => {
-        process.stderr.write(`${line}\n`);
-        if (line.startsWith('portcullis-proxy: ')) lastError = line.slice('portcullis-proxy: '.length);
-      });
-    }
-    const lines = createInterface({ input: proxy.stdout });
-    lines.on('line', (line) => {
-      log.write(`${line}\n`);
-      let parsed: ProxyLogLine;
-      try {
-        parsed = JSON.parse(line) as ProxyLogLine;
-      } catch {
-        return;
-      }
-      if (
-        parsed.msg === 'listening' &&
-        typeof parsed.traffic === 'string' &&
-        typeof parsed.admin === 'string'
-      ) {
-        resolveStart({ ok: true, urls: { traffic: parsed.traffic, admin: parsed.admin } });
-        return;
-      }
-      const err = parsed.err as { message?: unknown } | undefined;
-      if (typeof err?.message === 'string') lastError = err.message;
-      const access = formatAccessLine(parsed);
-      if (access !== undefined) process.stdout.write(`${access}\n`);
-    });
-    // 'close', not 'exit': the last stderr line may still be in flight when the process is gone.
-    proxy.once('close', () => resolveStart({ ok: false, error: lastError }));
-  });
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((done) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      done();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
-interface BannerInput {
-  traffic: string;
-  admin: string;
-  upstreamUrl: string | undefined;
-  tokenFile: string | undefined;
-  folder: string;
-  stateDir: string;
-  /** The upstreams the routes use when none is the demo upstream (see demo-reach.ts). */
-  elsewhere: readonly string[] | undefined;
-}
-
-function banner(b: BannerInput): string {
-  const lines = [
-    '',
-    'Portcullis is up (local mode).',
-    `  traffic   ${b.traffic}`,
-    `  admin     ${b.admin}   (snapshot status, /metrics; never expose it)`,
-    ...(b.upstreamUrl === undefined ? [] : [`  upstream  ${b.upstreamUrl}   (demo echo service)`]),
-    `  policies  ${b.folder}   (edit a file: it is recompiled, signed and pushed within a second)`,
-    `  state     ${b.stateDir}   (keys, last-known-good snapshot; controller.log has every status message whole, proxy.log every request)`,
-    '',
-  ];
-  if (b.tokenFile !== undefined) {
-    const auth = `-H "Authorization: Bearer $(cat ${b.tokenFile})"`;
-    // A request that passes every check is forwarded; with no route reaching the demo upstream the
-    // banner must not promise the demo's 200 (the warning printed after it says why).
-    const forwarded =
-      b.elsewhere === undefined
-        ? undefined
-        : `502 UpstreamUnavailable unless a service listens at ${b.elsewhere.join(', ')}`;
-    lines.push(
-      'Try (the token comes from a demo identity provider whose key exists only in this process):',
-      `  curl -i ${b.traffic}/health                 # public route: ${forwarded ?? '200'}`,
-      `  curl -i ${b.traffic}/v1/orders/42           # no token: 401 AuthenticationRequired`,
-      `  curl -i ${auth} ${b.traffic}/v1/orders/42   # ${forwarded === undefined ? '200, upstream sees x-portcullis-subject: demo-user' : `token accepted, then ${forwarded}`}`,
-      `  curl -i -H "Authorization: Bearer e30.e30.c2ln" ${b.traffic}/v1/orders/42   # forged: 401 InvalidCredentials`,
-      `  curl -i ${b.traffic}/admin                  # undeclared (shadow) route: 404 RouteNotFound`,
-      `  curl -s ${b.admin}/v1/snapshot/status       # version and hash in force`,
-      '',
-    );
-  }
-  lines.push('Press Ctrl-C to stop.', '');
-  return lines.join('\n');
 }
