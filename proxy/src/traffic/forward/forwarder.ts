@@ -4,7 +4,7 @@ import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import httpProxy from 'http-proxy';
 import type { Logger } from 'pino';
 import type { RequestContext } from '../context.js';
-import { clientResponseHeaders } from './response-headers.js';
+import { clientResponseHeaders, isCloseDelimited } from './response-headers.js';
 import { prepareUpstreamHeaders } from './request-headers.js';
 
 export type UpstreamFailureCode = 'UpstreamUnavailable' | 'UpstreamTimeout';
@@ -27,7 +27,16 @@ export interface ForwarderOptions {
 
 interface InFlight {
   readonly request: ForwardRequest;
+  readonly timeoutMs: number;
   timedOut: boolean;
+  /**
+   * `waiting` for the upstream's response head, `responding` while relaying it, `done` once the
+   * exchange was answered with an error (nothing more may be written or decided).
+   */
+  state: 'waiting' | 'responding' | 'done';
+  /** The upstream request, once it has a socket (http-proxy hands it over only then). */
+  upstreamReq?: ClientRequest;
+  deadline?: NodeJS.Timeout;
 }
 
 /**
@@ -104,7 +113,18 @@ export class Forwarder {
     // What was matched is exactly what is sent: the canonical target under the upstream's base path
     // (checked against the transport's own path handling by the upstream-target stage).
     req.url = upstreamTarget;
-    (req as TrackedRequest)[IN_FLIGHT] = { request, timedOut: false };
+    const flight: InFlight = { request, timeoutMs: upstream.timeoutMs, timedOut: false, state: 'waiting' };
+    (req as TrackedRequest)[IN_FLIGHT] = flight;
+    // http-proxy's `proxyTimeout` is a socket *idle* timeout: an upstream that drips its response
+    // head a byte at a time, or sends an endless run of 1xx (103 Early Hints) responses, resets it
+    // for ever, and it does not run at all while the request waits for a pooled socket (agent
+    // `maxSockets`). The route timeout is "time for the upstream to answer" (docs/api.md), so a
+    // deadline for the response head runs from the moment the client's request is complete (a
+    // slow upload is bounded by the server's requestTimeout, not by the route timeout; Envoy's
+    // route timeout starts at the same point).
+    if (req.complete) this.#startDeadline(flight);
+    else req.once('end', () => this.#startDeadline(flight));
+    res.once('close', () => clearTimeout(flight.deadline));
     // Only now, after every check passed, invite the client to send its body.
     if (wantsContinue) res.writeContinue();
     const https = upstream.protocol === 'https:';
@@ -145,11 +165,43 @@ export class Forwarder {
     }
   }
 
+  #startDeadline(flight: InFlight): void {
+    if (flight.state !== 'waiting') return;
+    flight.deadline = setTimeout(() => {
+      if (flight.state !== 'waiting') return;
+      flight.timedOut = true;
+      // With a socket, destroying the upstream request ends in the error callback (504). Still
+      // queued for a socket, there is nothing to destroy yet: answer now, and the request is
+      // destroyed as soon as the agent hands it a socket (#onProxyReq).
+      if (flight.upstreamReq !== undefined) flight.upstreamReq.destroy();
+      else {
+        const { req, res } = flight.request;
+        this.#contained(res, () => this.#onError(failure('NoUpstreamSocket'), req, res));
+      }
+    }, flight.timeoutMs);
+  }
+
   #onProxyReq(proxyReq: ClientRequest, req: IncomingMessage, res: ServerResponse): void {
     const flight = inFlight(req);
-    // http-proxy aborts on its own `proxyTimeout` and reports a bare ECONNRESET; this flag is how
-    // a timeout (504) is told apart from a reset (502).
-    if (flight !== undefined) proxyReq.once('timeout', () => (flight.timedOut = true));
+    if (flight !== undefined) {
+      // Timed out or abandoned by the client while queued for a socket: not worth sending.
+      if (flight.state === 'done' || res.destroyed) {
+        proxyReq.destroy();
+        return;
+      }
+      flight.upstreamReq = proxyReq;
+      // http-proxy aborts on its own `proxyTimeout` and reports a bare ECONNRESET; this flag is how
+      // a timeout (504) is told apart from a reset (502).
+      proxyReq.once('timeout', () => (flight.timedOut = true));
+      // Node's client can end an exchange with neither a response nor an error: a `101 Switching
+      // Protocols` to a request that asked for no upgrade makes it destroy the socket and emit only
+      // 'close' (it also drops the socket's timeout listeners). http-proxy then never calls back
+      // and the client waited for ever. Any close before a response head is an upstream failure.
+      proxyReq.once('close', () => {
+        if (flight.state === 'waiting')
+          this.#contained(res, () => this.#onError(failure('ClosedWithoutResponse'), req, res));
+      });
+    }
     // A client that went away does not need its upstream request finished.
     res.once('close', () => {
       if (!res.writableFinished) proxyReq.destroy();
@@ -158,10 +210,12 @@ export class Forwarder {
 
   #onProxyRes(proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse): void {
     const flight = inFlight(req);
-    if (flight === undefined || res.headersSent || res.destroyed) {
+    if (flight === undefined || flight.state !== 'waiting' || res.headersSent || res.destroyed) {
       proxyRes.destroy();
       return;
     }
+    flight.state = 'responding';
+    clearTimeout(flight.deadline);
     proxyRes.once('error', () => undefined);
     proxyRes.once('close', () => {
       if (!proxyRes.complete) {
@@ -169,6 +223,10 @@ export class Forwarder {
         res.destroy();
       }
     });
+    // A Transfer-Encoding whose last coding is not chunked (`gzip`, `identity`) means "the body ends
+    // when the connection closes" (RFC 9112 §6.3). Passed on over a kept-alive client connection,
+    // the client read the next response on it as part of this body: such a response must close.
+    if (isCloseDelimited(proxyRes.headers)) res.shouldKeepAlive = false;
     res.writeHead(
       proxyRes.statusCode ?? 502,
       clientResponseHeaders(proxyRes.headers, flight.request.ctx.requestId),
@@ -183,8 +241,15 @@ export class Forwarder {
       res.destroy();
       return;
     }
-    if (res.headersSent) {
+    if (flight.state === 'done') return;
+    clearTimeout(flight.deadline);
+    if (flight.state === 'responding') {
       flight.request.onBroken(reason);
+      res.destroy();
+      return;
+    }
+    flight.state = 'done';
+    if (res.headersSent) {
       res.destroy();
       return;
     }
@@ -205,6 +270,11 @@ function removeDeleteLengthPass(proxy: httpProxy): void {
     throw new Error('http-proxy internals changed: cannot remove the deleteLength pass');
   }
   internals.webPasses = passes.filter((p) => p.name !== 'deleteLength');
+}
+
+/** An error of our own for the log's `reason` (errorCode reads its `code`). */
+function failure(code: string): Error {
+  return Object.assign(new Error(code), { code });
 }
 
 function errorCode(err: unknown): string {

@@ -23,3 +23,15 @@ export function clientResponseHeaders(upstream: IncomingHttpHeaders, requestId: 
   out['x-request-id'] = requestId;
   return out;
 }
+
+/**
+ * True when the upstream framed its body by closing the connection: a Transfer-Encoding whose last
+ * coding is not `chunked` (RFC 9112 §6.3). Node's client reads such a body until the upstream
+ * closes; Node's server writes it unframed, so our response must end with the connection too.
+ */
+export function isCloseDelimited(upstream: IncomingHttpHeaders): boolean {
+  const te = upstream['transfer-encoding'];
+  if (te === undefined) return false;
+  const codings = te.toLowerCase().split(',');
+  return codings[codings.length - 1]?.trim() !== 'chunked';
+}
