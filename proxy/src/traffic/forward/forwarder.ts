@@ -222,7 +222,7 @@ export class Forwarder {
     proxyRes.once('error', () => undefined);
     proxyRes.once('close', () => {
       if (!proxyRes.complete) {
-        flight.request.onBroken('upstream closed mid-response');
+        flight.request.onBroken(brokenReason(res, 'upstream closed mid-response'));
         res.destroy();
       }
     });
@@ -247,7 +247,7 @@ export class Forwarder {
     if (flight.state === 'done') return;
     clearTimeout(flight.deadline);
     if (flight.state === 'responding') {
-      flight.request.onBroken(reason);
+      flight.request.onBroken(brokenReason(res, reason));
       res.destroy();
       return;
     }
@@ -273,6 +273,17 @@ function removeDeleteLengthPass(proxy: httpProxy): void {
     throw new Error('http-proxy internals changed: cannot remove the deleteLength pass');
   }
   internals.webPasses = passes.filter((p) => p.name !== 'deleteLength');
+}
+
+/**
+ * Why a response was cut half-way. When the client has stopped reading, backpressure paused the
+ * upstream and the route's idle timeout then fired on it: the client stalled, not the upstream, and
+ * an operator reading the log must not go looking for a broken service.
+ */
+function brokenReason(res: ServerResponse, upstreamReason: string): string {
+  return res.writableNeedDrain
+    ? `client stopped reading; the upstream idled waiting for it (${upstreamReason})`
+    : upstreamReason;
 }
 
 /** An error of our own for the log's `reason` (errorCode reads its `code`). */
