@@ -81,6 +81,16 @@ export function parsePathTemplate(path: string): TemplateParse {
   return { ok: true, segments };
 }
 
+/**
+ * Trie nodes one route adds to the proxy's route table: a path of `n` segments under each of its
+ * hosts x methods costs n + 1 entries (see MAX_ROUTE_TABLE_ENTRIES). One formula for the controller,
+ * which budgets routes with it, and the proxy, which refuses a snapshot over the limit.
+ */
+export function routeEntries(hosts: number, methods: number, path: string): number {
+  const parsed = parsePathTemplate(path);
+  return hosts * methods * ((parsed.ok ? parsed.segments.length : 0) + 1);
+}
+
 export const MAX_UPSTREAM_URL_LENGTH = 2048;
 
 /**
@@ -99,8 +109,9 @@ export function upstreamUrlProblem(value: string): string | undefined {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'must be an http:// or https:// URL';
   if (url.username !== '' || url.password !== '') return 'must not carry credentials (user:password@)';
-  // `http://x/?` has an empty search but still a "?": refused too, since it is not one spelling.
-  if (url.search !== '' || value.includes('?')) return 'must not have a ?query';
-  if (url.hash !== '' || value.includes('#')) return 'must not have a #fragment';
+  // The raw text, not url.search/url.hash: `http://x/?` has an empty search but still a "?", and
+  // either character anywhere after the (already credential-free) authority starts a query or fragment.
+  if (value.includes('?')) return 'must not have a ?query';
+  if (value.includes('#')) return 'must not have a #fragment';
   return undefined;
 }

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { DNS_SUBDOMAIN, HOST_PATTERN, parsePathTemplate, upstreamUrlProblem } from './grammar.js';
+import {
+  DNS_SUBDOMAIN,
+  HOST_PATTERN,
+  parsePathTemplate,
+  routeEntries,
+  upstreamUrlProblem,
+} from './grammar.js';
 import type { DeepReadonly } from './readonly.js';
 
 /**
@@ -112,6 +118,12 @@ export const PolicySchema = z.strictObject({
 });
 export type Policy = z.infer<typeof PolicySchema>;
 
+/** An upstream URL by upstreamUrlProblem's rule; the controller's validator uses this same schema. */
+export const UpstreamUrlSchema = z.string().superRefine((url, ctx) => {
+  const problem = upstreamUrlProblem(url);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+});
+
 export const RouteSchema = z.strictObject({
   id: z.string().min(5).max(761),
   source: SourceSchema,
@@ -127,10 +139,7 @@ export const RouteSchema = z.strictObject({
   tier: TierSchema,
   categories: z.array(shortString).max(16),
   upstream: z.strictObject({
-    url: z.string().superRefine((url, ctx) => {
-      const problem = upstreamUrlProblem(url);
-      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
-    }),
+    url: UpstreamUrlSchema,
     timeoutMs: z.int().min(1).max(300_000),
   }),
   /** Policy ids that all apply (conjunction); empty only for public routes. */
@@ -192,11 +201,7 @@ export const MAX_ROUTE_TABLE_ENTRIES = 1_000_000;
 /** Upper bound on the trie nodes the proxy builds for a snapshot: sum of hosts x methods x (depth + 1). */
 export function routeTableEntries(snapshot: Snapshot): number {
   let total = 0;
-  for (const r of snapshot.routes) {
-    const parsed = parsePathTemplate(r.path);
-    const depth = parsed.ok ? parsed.segments.length : 0;
-    total += r.hosts.length * r.methods.length * (depth + 1);
-  }
+  for (const r of snapshot.routes) total += routeEntries(r.hosts.length, r.methods.length, r.path);
   return total;
 }
 

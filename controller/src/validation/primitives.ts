@@ -3,8 +3,8 @@ import {
   DNS_SUBDOMAIN,
   HOST_PATTERN,
   MAX_PATH_LENGTH,
+  UpstreamUrlSchema,
   parsePathTemplate,
-  upstreamUrlProblem,
 } from '@portcullis/contract';
 
 /** Schema pieces shared by every kind: one definition of a name, a host, a path, an unsupported field. */
@@ -46,11 +46,8 @@ export const pathTemplate = z
     if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.message });
   });
 
-/** An upstream URL, by the contract's own rule (the proxy re-checks every snapshot with it). */
-export const httpUrl = z.string().superRefine((value, ctx) => {
-  const problem = upstreamUrlProblem(value);
-  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
-});
+/** An upstream URL, by the contract's own schema (the proxy re-checks every snapshot with it). */
+export const httpUrl = UpstreamUrlSchema;
 
 export const NOT_SUPPORTED = 'not supported by this version of Portcullis';
 

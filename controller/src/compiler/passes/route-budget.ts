@@ -1,4 +1,4 @@
-import { MAX_ROUTE_TABLE_ENTRIES, parsePathTemplate } from '@portcullis/contract';
+import { MAX_ROUTE_TABLE_ENTRIES, routeEntries } from '@portcullis/contract';
 
 /**
  * What the proxies' route tables can take, spent route by route. The conflicts pass visits objects
@@ -22,9 +22,10 @@ export class RouteTableBudget {
 
   /** What one route costs: a host x method x path claim each, and a trie node per path segment + 1. */
   static costOf(route: { hosts: number; methods: number; path: string }): RouteCost {
-    const claims = route.hosts * route.methods;
-    const parsed = parsePathTemplate(route.path);
-    return { claims, entries: claims * ((parsed.ok ? parsed.segments.length : 0) + 1) };
+    return {
+      claims: route.hosts * route.methods,
+      entries: routeEntries(route.hosts, route.methods, route.path),
+    };
   }
 
   /** Why a route of this cost does not fit, or undefined when it does. Takes nothing. */
