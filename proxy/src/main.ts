@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { readFile } from 'node:fs/promises';
 import { loadTrustedKeys, parseCli, USAGE } from './cli/config.js';
 import { pino } from 'pino';
 import { createLogger } from './logging/logger.js';
@@ -33,7 +32,7 @@ if (cli.kind === 'error') usageError(cli.flag, cli.message);
 const { config } = cli;
 
 const keys = await loadTrustedKeys(config.trustedKeysPath);
-if (!keys.ok) usageError('--trusted-keys', await explainKeysFailure(config.trustedKeysPath, keys.message));
+if (!keys.ok) usageError('--trusted-keys', keys.message);
 
 // Asynchronous stdout: one write per request line was a quarter of the proxy's CPU under load.
 // Lines written while a write is in flight are coalesced; nothing waits for a size threshold, so
@@ -122,27 +121,5 @@ function superviseProxy(running: RunningProxy): void {
     process.stdin.on('data', () => undefined);
     process.stdin.once('end', () => stop({ reason: 'stdin closed: parent gone' }));
     process.stdin.once('error', () => stop({ reason: 'stdin failed: parent gone' }));
-  }
-}
-
-/** The trusted keys file is a JWKS (JSON); the most likely mistake is passing the PEM signing key. */
-async function explainKeysFailure(path: string, message: string): Promise<string> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    return message;
-  }
-  try {
-    JSON.parse(text);
-    return `${path}: ${message}`;
-  } catch {
-    const pem = text.trimStart().startsWith('-----BEGIN');
-    const what = pem
-      ? /PRIVATE KEY/.test(text)
-        ? 'it is a PEM private key; give the proxy the public trusted-keys.json, never the signing key'
-        : 'it is a PEM file; the proxy needs the trusted-keys.json written by "portcullis keygen"'
-      : 'use the trusted-keys.json written by "portcullis keygen"';
-    return `${path}: not a JWKS JSON document (${what})`;
   }
 }

@@ -12,6 +12,7 @@ import { LastKnownGood } from './state/last-known-good.js';
 import { SnapshotStore } from './state/snapshot-store.js';
 import { Forwarder } from './traffic/forward/forwarder.js';
 import { createTrafficHandler } from './traffic/handler.js';
+import { errnoCode } from './errors.js';
 
 export interface ListenAddress {
   readonly host: string;
@@ -135,12 +136,6 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
         logger.info('stopped');
       })()),
   };
-}
-
-function errnoCode(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string'
-    ? err.code
-    : undefined;
 }
 
 function stateDirError(dir: string, err: unknown): StartProxyError {

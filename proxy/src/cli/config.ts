@@ -4,6 +4,7 @@ import { importTrustedKeys } from '@portcullis/contract';
 import type { TrustedKeys } from '@portcullis/contract';
 import { z } from 'zod';
 import type { ListenAddress } from '../start-proxy.js';
+import { errnoCode } from '../errors.js';
 
 export const USAGE = `Usage: portcullis-proxy --trusted-keys <jwks.json> --state-dir <dir> [options]
 
@@ -115,12 +116,29 @@ export async function loadTrustedKeys(path: string): Promise<TrustedKeysLoad> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : 'read failed';
-    return { ok: false, message: `cannot read ${path} (${code})` };
+    return { ok: false, message: `cannot read ${path} (${errnoCode(err) ?? 'read failed'})` };
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return { ok: false, message: `${path}: not a JWKS JSON document (${notJsonHint(text)})` };
   }
   try {
-    return { ok: true, keys: await importTrustedKeys(JSON.parse(text)) };
+    return { ok: true, keys: await importTrustedKeys(doc) };
   } catch (err) {
-    return { ok: false, message: err instanceof Error ? err.message : 'not a JWKS document' };
+    return { ok: false, message: `${path}: ${err instanceof Error ? err.message : 'not a JWKS document'}` };
   }
+}
+
+/**
+ * The likeliest mistake is passing the controller's PEM signing key: say so, naming what is wanted,
+ * and never quote the file (it may be that private key).
+ */
+function notJsonHint(text: string): string {
+  if (!text.trimStart().startsWith('-----BEGIN'))
+    return 'use the trusted-keys.json written by "portcullis keygen"';
+  return /PRIVATE KEY/.test(text)
+    ? 'it is a PEM private key; give the proxy the public trusted-keys.json, never the signing key'
+    : 'it is a PEM file; the proxy needs the trusted-keys.json written by "portcullis keygen"';
 }

@@ -5,6 +5,7 @@ import { chmod, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MAX_SIGNED_SNAPSHOT_BYTES } from '@portcullis/contract';
+import { errnoCode } from '../errors.js';
 
 export const LAST_KNOWN_GOOD_FILE = 'last-known-good.jws';
 
@@ -58,7 +59,7 @@ export class LastKnownGood {
       return `state directory is mode ${mode} and owned by uid ${info.uid}: other users can delete the last-known-good snapshot`;
     } catch (err) {
       // Reported, not fatal: the file checks in `read` still apply, and serving beats not starting.
-      return `state directory could not be checked (${isErrno(err) ? err.code : 'error'})`;
+      return `state directory could not be checked (${errnoCode(err) ?? 'error'})`;
     }
   }
 
@@ -69,9 +70,9 @@ export class LastKnownGood {
       // O_NONBLOCK: a FIFO swapped in after any check cannot hang the boot in open().
       handle = await open(this.#file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     } catch (err) {
-      if (isErrno(err, 'ENOENT')) return { kind: 'none' };
-      if (isErrno(err, 'ELOOP')) return { kind: 'unreadable', message: 'a symbolic link' };
-      return { kind: 'unreadable', message: isErrno(err) ? err.code : 'open failed' };
+      if (errnoCode(err) === 'ENOENT') return { kind: 'none' };
+      if (errnoCode(err) === 'ELOOP') return { kind: 'unreadable', message: 'a symbolic link' };
+      return { kind: 'unreadable', message: errnoCode(err) ?? 'open failed' };
     }
     try {
       // fstat of the open handle: what is checked is exactly what is read (no check-then-open race).
@@ -83,7 +84,7 @@ export class LastKnownGood {
       if (bytes.length !== info.size) return { kind: 'unreadable', message: 'file changed while read' };
       return { kind: 'found', jws: bytes.toString('utf8') };
     } catch (err) {
-      return { kind: 'unreadable', message: isErrno(err) ? err.code : 'read failed' };
+      return { kind: 'unreadable', message: errnoCode(err) ?? 'read failed' };
     } finally {
       await handle.close();
     }
@@ -144,14 +145,4 @@ async function readAtMost(handle: FileHandle, limit: number): Promise<Buffer> {
     filled += bytesRead;
   }
   return buffer.subarray(0, filled);
-}
-
-function isErrno(err: unknown, code?: string): err is NodeJS.ErrnoException & { code: string } {
-  return (
-    typeof err === 'object' &&
-    err !== null &&
-    'code' in err &&
-    typeof err.code === 'string' &&
-    (code === undefined || err.code === code)
-  );
 }

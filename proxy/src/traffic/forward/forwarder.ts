@@ -4,6 +4,7 @@ import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import httpProxy from 'http-proxy';
 import type { Logger } from 'pino';
 import type { RequestContext } from '../context.js';
+import { errnoCode } from '../../errors.js';
 import { clientResponseHeaders, isCloseDelimited } from './response-headers.js';
 import { prepareUpstreamHeaders } from './request-headers.js';
 
@@ -292,7 +293,5 @@ function failure(code: string): Error {
 }
 
 function errorCode(err: unknown): string {
-  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string')
-    return err.code;
-  return err instanceof Error ? err.name : 'unknown';
+  return errnoCode(err) ?? (err instanceof Error ? err.name : 'unknown');
 }
