@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { canonicalJson } from '@portcullis/contract';
-import { fsErrorMessage } from '../resources/read-file.js';
+import { namedPathMessage } from '../resources/read-file.js';
 import { errorMessage } from '../errors.js';
 
 /** What a command writes to; injected so that tests can run commands in-process. */
@@ -67,7 +67,6 @@ export async function missingPathMessage(path: string): Promise<string | undefin
     await stat(path);
     return undefined;
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return `${path}: ${code === 'ENOENT' ? 'no such file or folder' : fsErrorMessage(err)}`;
+    return `${path}: ${namedPathMessage(err)}`;
   }
 }

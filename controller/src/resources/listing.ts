@@ -2,7 +2,7 @@ import type { Dirent } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { quoted } from './field-path.js';
-import { fsErrorMessage } from './read-file.js';
+import { fsErrorMessage, namedPathMessage } from './read-file.js';
 import type { LoadIssue } from './yaml.js';
 
 export const LISTING_LIMITS = { maxFiles: 5000, maxDepth: 16 } as const;
@@ -114,8 +114,7 @@ export async function collectYamlFiles(paths: readonly string[]): Promise<Listin
     try {
       dir = (await stat(p)).isDirectory();
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      errors.push(issue(p, code === 'ENOENT' ? 'no such file or folder' : fsErrorMessage(err)));
+      errors.push(issue(p, namedPathMessage(err)));
       continue;
     }
     let more: boolean;

@@ -59,6 +59,16 @@ export function fileType(st: Stats): string {
   return 'not a file';
 }
 
+/**
+ * Why a path named on the command line cannot be used: plainly "no such file or folder" when it is
+ * absent (a typo, not a race), otherwise as fsErrorMessage says.
+ */
+export function namedPathMessage(err: unknown): string {
+  return (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT'
+    ? 'no such file or folder'
+    : fsErrorMessage(err);
+}
+
 /** Short, stable messages for the file-system errors a hostile or half-written folder produces. */
 export function fsErrorMessage(err: unknown): string {
   switch ((err as NodeJS.ErrnoException | undefined)?.code) {

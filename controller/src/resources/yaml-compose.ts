@@ -2,7 +2,7 @@ import { Composer, Lexer, Parser, isMap, isScalar, visit } from 'yaml';
 import type { Document, LineCounter, YAMLError } from 'yaml';
 import { quoted, safeMessage } from './field-path.js';
 import { DEFAULT_HARDEN_LIMITS } from './json.js';
-import { duplicateKeys } from './yaml-keys.js';
+import { firstDuplicateKey } from './yaml-keys.js';
 import { errorMessage } from '../errors.js';
 
 /**
@@ -13,7 +13,7 @@ import { errorMessage } from '../errors.js';
  * the YAML 1.1 types the core schema would still resolve when tagged explicitly (`!!binary`,
  * `!!timestamp`, `!!set`, `!!omap`, `!!pairs`) turned off, so that every explicit non-core tag is
  * an unresolved tag, and refused. `uniqueKeys` is off only because its check is quadratic; see
- * duplicateKeys, which replaces it.
+ * firstDuplicateKey, which replaces it.
  */
 const PARSE_OPTIONS = {
   version: '1.2',
@@ -65,7 +65,7 @@ export type ReadDocument =
 /** Duplicate keys, then the document as JS; anything the library throws becomes a message. */
 export function readDocument(doc: Document.Parsed, maxAliasCount: number): ReadDocument {
   try {
-    const dup = duplicateKeys(doc)[0];
+    const dup = firstDuplicateKey(doc);
     if (dup !== undefined) {
       const message = `duplicate key ${quoted(dup.key)}: map keys must be unique`;
       return { ok: false, offset: dup.offset, message };

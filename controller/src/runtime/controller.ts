@@ -101,18 +101,16 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const programmedFor = (s: ObjectStatus): ProgrammedCount => {
     const proxies = publisher.proxies();
     const key = resourceKey(s);
-    const programmed = proxies.filter(
-      (p) => p.hash !== null && ledger.carries(p.hash, key, s.generation),
-    ).length;
-    const inForce = latest !== undefined && ledger.carries(latest.hash, key, s.generation);
+    const runs = (hash: string | null) => hash !== null && ledger.carries(hash, key, s.generation);
+    let programmed = 0;
     // Why the others do not run it: a refused signature or an unreachable proxy belongs in status,
     // not only in the log.
-    const errors = proxies.flatMap((p) =>
-      p.lastError !== undefined && !(p.hash !== null && ledger.carries(p.hash, key, s.generation))
-        ? [`${p.url}: ${p.lastError}`]
-        : [],
-    );
-    return { programmed, total: proxies.length, inForce, errors };
+    const errors: string[] = [];
+    for (const p of proxies) {
+      if (runs(p.hash)) programmed += 1;
+      else if (p.lastError !== undefined) errors.push(`${p.url}: ${p.lastError}`);
+    }
+    return { programmed, total: proxies.length, inForce: runs(latest?.hash ?? null), errors };
   };
 
   const refreshStatus = (): void => {

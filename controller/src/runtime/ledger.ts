@@ -12,9 +12,9 @@ export interface InForce {
  * Which object generations each snapshot hash was compiled from. A proxy acks a hash; an object's
  * Programmed condition asks whether that hash carries its current generation. Only generations in
  * force are recorded: a rejected generation is carried by no snapshot, even when the proxies run
- * the snapshot compiled while it was on disk (its last accepted generation is what they enforce). Snapshots are
- * content-addressed, so one hash may carry several generations of an object (an edit that changes
- * nothing in the snapshot). Only recent hashes are kept: proxies run one of the last few.
+ * the snapshot compiled while it was on disk (its last accepted generation is what they enforce).
+ * Snapshots are content-addressed, so one hash may carry several generations of an object (an edit
+ * that changes nothing in the snapshot). Only recent hashes are kept: proxies run one of the last few.
  */
 export class GenerationLedger {
   readonly #byHash = new Map<string, Map<string, Set<number>>>();
