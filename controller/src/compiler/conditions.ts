@@ -34,3 +34,12 @@ export function joinProblems(problems: readonly Problem[]): string {
 export function clip(message: string): string {
   return message.length <= MAX_MESSAGE ? message : `${message.slice(0, MAX_MESSAGE - 1)}…`;
 }
+
+/**
+ * The tail of a message whose object keeps an older generation in force. Written here once, with
+ * the pattern that finds it again: the status table keeps this tail when it shortens a message.
+ */
+export function staysInForce(generation: number): string {
+  return `; generation ${generation} stays in force`;
+}
+export const STAYS_IN_FORCE_TAIL = /; (generation \d+ stays in force)$/;

@@ -1,3 +1,4 @@
+import { STAYS_IN_FORCE_TAIL } from '../compiler/conditions.js';
 import type { ObjectStatus } from '../compiler/types.js';
 import type { LiveObjectStatus } from './types.js';
 
@@ -45,16 +46,13 @@ export function formatStatusTable(statuses: readonly AnyStatus[]): string {
 }
 
 /**
- * The compiler ends the message of a rejected object that keeps an older generation with
- * "; generation N stays in force" (compiler/passes/statuses.ts). That tail is the one thing a
- * reader of a long message must not lose, so it survives shortening; the full message is in the
- * controller's log (status changes) and in `validate`.
+ * A rejected object that keeps an older generation ends its message with `staysInForce` (see
+ * compiler/conditions.ts). That tail is the one thing a reader of a long message must not lose, so
+ * it survives shortening; the full message is in the controller's log and in `validate`.
  */
-const STAYS_IN_FORCE = /; (generation \d+ stays in force)$/;
-
 function clip(s: string): string {
   if (s.length <= MESSAGE_WIDTH) return s;
-  const tail = STAYS_IN_FORCE.exec(s)?.[1];
+  const tail = STAYS_IN_FORCE_TAIL.exec(s)?.[1];
   if (tail === undefined) return `${s.slice(0, MESSAGE_WIDTH - 1)}…`;
   return `${s.slice(0, MESSAGE_WIDTH - tail.length - 2)}… ${tail}`;
 }

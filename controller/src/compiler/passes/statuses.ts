@@ -1,5 +1,5 @@
 import type { Problem } from '../../resources/field-path.js';
-import { at, joinProblems } from '../conditions.js';
+import { at, joinProblems, staysInForce } from '../conditions.js';
 import { CONTROLLER_NAME } from '../types.js';
 import type { AncestorStatus, Condition, ObjectStatus } from '../types.js';
 import type { CompileState, GatewayPolicyState, Pass, RouteClassificationState } from '../state.js';
@@ -38,7 +38,7 @@ function routes(n: number): string {
 }
 
 function stays(eff: { generation: number; kept: boolean } | undefined): string {
-  return eff?.kept === true ? `; generation ${eff.generation} stays in force` : '';
+  return eff?.kept === true ? staysInForce(eff.generation) : '';
 }
 
 function routeClassificationStatus(rc: RouteClassificationState): ObjectStatus {
