@@ -151,7 +151,7 @@ export async function verifySignedSnapshot(jws: string, trusted: TrustedKeys): P
   }
   for (const member of Object.keys(header)) {
     if (!ALLOWED_HEADER_MEMBERS.has(member)) {
-      const shown = JSON.stringify(member.length > 32 ? `${member.slice(0, 32)}...` : member);
+      const shown = quoteShort(member, 32);
       return { ok: false, code: 'SignatureInvalid', message: `header member ${shown} is not allowed` };
     }
   }
@@ -168,8 +168,11 @@ export async function verifySignedSnapshot(jws: string, trusted: TrustedKeys): P
   if (key === undefined) {
     // Naming the kid lets an operator compare it with the controller's ("signing as" in its log):
     // a public thumbprint, shortened and JSON-escaped since the header is the caller's.
-    const kid = header.kid.length > 64 ? `${header.kid.slice(0, 64)}...` : header.kid;
-    return { ok: false, code: 'SignatureInvalid', message: `unknown signing key id ${JSON.stringify(kid)}` };
+    return {
+      ok: false,
+      code: 'SignatureInvalid',
+      message: `unknown signing key id ${quoteShort(header.kid, 64)}`,
+    };
   }
 
   let payloadBytes: Uint8Array;
@@ -210,4 +213,9 @@ export async function verifySignedSnapshot(jws: string, trusted: TrustedKeys): P
     return { ok: false, code: 'SchemaInvalid', message: 'payload is not in canonical JSON form' };
   }
   return { ok: true, payload: parsed.data };
+}
+
+/** Header text is the caller's: quoted (JSON-escaped) and cut, so a refusal never echoes much of it. */
+function quoteShort(text: string, max: number): string {
+  return JSON.stringify(text.length > max ? `${text.slice(0, max)}...` : text);
 }
