@@ -4,18 +4,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SnapshotSchema } from '@portcullis/contract';
-import { runCli } from '../src/cli/dispatch.js';
+import { cli } from './helpers/cli.js';
 import { parseIntegerFlag } from '../src/cli/io.js';
-import { MemoryStream } from './helpers/streams.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-async function cli(...argv: string[]) {
-  const stdout = new MemoryStream();
-  const stderr = new MemoryStream();
-  const code = await runCli(argv, { stdout, stderr });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
 
 /** Exit codes a script can rely on: 0 all good, 1 the input is wrong, 2 the command line is. */
 describe('CLI exit codes', () => {

@@ -4,17 +4,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SnapshotSchema, importSigningKeyPem, importTrustedKeys } from '@portcullis/contract';
-import { runCli } from '../src/cli/dispatch.js';
-import { MemoryStream } from './helpers/streams.js';
+import { cli } from './helpers/cli.js';
 
 const GOLDEN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'golden');
-
-async function cli(...argv: string[]) {
-  const stdout = new MemoryStream();
-  const stderr = new MemoryStream();
-  const code = await runCli(argv, { stdout, stderr });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
 
 describe('portcullis CLI', () => {
   let dir: string;

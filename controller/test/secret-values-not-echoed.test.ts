@@ -2,9 +2,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { runCli } from '../src/cli/dispatch.js';
+import { cli } from './helpers/cli.js';
 import { loadYamlText } from '../src/resources/loader.js';
-import { MemoryStream } from './helpers/streams.js';
 
 /**
  * A Secret's values must never come back in a message. YAML reads an unquoted value that starts
@@ -31,11 +30,10 @@ const SPELLINGS: readonly (readonly [string, string])[] = [
   ['a bad escape', `stringData:\n  password: "\\q${MARK}"\n`],
 ];
 
-async function cli(...argv: string[]) {
-  const stdout = new MemoryStream();
-  const stderr = new MemoryStream();
-  const code = await runCli(argv, { stdout, stderr });
-  return { code, out: stdout.text + stderr.text };
+/** Everything the command wrote, stdout and stderr: a Secret value must be in neither. */
+async function run(...argv: string[]) {
+  const r = await cli(...argv);
+  return { code: r.code, out: r.stdout + r.stderr };
 }
 
 let dir: string;
@@ -61,11 +59,11 @@ describe('Secret values in load errors', () => {
     await rm(folder, { recursive: true, force: true });
     await mkdir(folder);
     await writeFile(path.join(folder, 's.yaml'), secret(body));
-    const validate = await cli('validate', '-f', folder);
+    const validate = await run('validate', '-f', folder);
     expect(validate.code).toBe(1);
     expect(validate.out).toContain('s.yaml:');
     expect(validate.out).not.toContain(MARK);
-    const compile = await cli('compile', '-f', folder);
+    const compile = await run('compile', '-f', folder);
     expect(compile.code).toBe(1);
     expect(compile.out).not.toContain(MARK);
   });
@@ -87,7 +85,7 @@ describe('refused --proxy URLs', () => {
     ['credentials in text that is not a URL', `http://u:${MARK}@[bad`],
     ['credentials without a scheme', `u:${MARK}@127.0.0.1:9901`],
   ])('are refused without quoting %s', async (_what, url) => {
-    const r = await cli('controller', '-f', dir, '--proxy', url, '--signing-key', 'k.pem');
+    const r = await run('controller', '-f', dir, '--proxy', url, '--signing-key', 'k.pem');
     expect(r.code).toBe(2);
     expect(r.out).toContain('--proxy');
     expect(r.out).not.toContain(MARK);
